@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The only place that catches errors and chooses the exit code (see src/core/exit-codes.ts).
+import { main } from '../dist/cli/main.js';
+import { AtomrError } from '../dist/core/errors.js';
+import { redactSecrets } from '../dist/core/secrets.js';
+
+const argv = process.argv;
+const wantsJson = argv.includes('--json');
+
+function report(error) {
+  const known = error instanceof AtomrError;
+  const message = redactSecrets(known ? error.message : String(error?.stack ?? error));
+  const hint = known && error.hint ? redactSecrets(error.hint) : undefined;
+  const exitCode = known ? error.exitCode : 1;
+  if (wantsJson) {
+    const payload = {
+      error: { code: known ? error.code : 'unexpected', message, exitCode, ...(hint ? { hint } : {}) },
+    };
+    process.stdout.write(`${JSON.stringify(payload)}\n`);
+  }
+  process.stderr.write(`atomr-infer: ${known ? '' : 'unexpected error: '}${message}\n`);
+  if (hint) process.stderr.write(`hint: ${hint}\n`);
+  return exitCode;
+}
+
+let code;
+try {
+  code = await main(argv);
+} catch (error) {
+  code = report(error);
+}
+process.exitCode = code;
+// A stray native handle (a llama.cpp thread pool, a Python bridge) must never keep the CLI alive after its
+// work is done: give pending writes a moment, then leave. unref() lets a clean loop exit sooner.
+setTimeout(() => process.exit(code), 1500).unref();

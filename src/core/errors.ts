@@ -1,0 +1,69 @@
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/**
+ * The root of every error the CLI reports on purpose. `message` is one line naming what is wrong and what is
+ * accepted; `hint` is the next thing the user can do. Only bin/ catches these and turns them into an exit code.
+ */
+export class AtomrError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hint: string | undefined;
+  /** Stable machine-readable identifier for `--json` consumers. */
+  readonly code: string;
+
+  constructor(
+    message: string,
+    options: { hint?: string; code?: string; exitCode?: ExitCodeValue; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+    this.code = options.code ?? 'error';
+    this.exitCode = options.exitCode ?? ExitCode.Unexpected;
+  }
+}
+
+/** A bad flag, argument or environment value (exit 2). */
+export class UsageError extends AtomrError {
+  constructor(message: string, options: { hint?: string; code?: string; cause?: unknown } = {}) {
+    super(message, { code: 'usage', ...options, exitCode: ExitCode.Usage });
+  }
+}
+
+/** A malformed `ATOMR_INFER_*` / `HF_*` environment value or config file (exit 2). */
+export class ConfigError extends AtomrError {
+  constructor(message: string, options: { hint?: string; code?: string; cause?: unknown } = {}) {
+    super(message, { code: 'config', ...options, exitCode: ExitCode.Usage });
+  }
+}
+
+/** The machine can't run the requested model/runtime, or auto-provisioning is off (exit 3). */
+export class SkippedError extends AtomrError {
+  constructor(message: string, options: { hint?: string; code?: string; cause?: unknown } = {}) {
+    super(message, { code: 'skipped', ...options, exitCode: ExitCode.Skipped });
+  }
+}
+
+/** Weights missing from the cache, not on the Hub, gated, or a corrupt/unsupported model file (exit 4). */
+export class ModelError extends AtomrError {
+  constructor(message: string, options: { hint?: string; code?: string; cause?: unknown } = {}) {
+    super(message, { code: 'model', ...options, exitCode: ExitCode.Model });
+  }
+}
+
+/** The runtime failed: engine crashed, bridge died, remote endpoint unreachable (exit 5). */
+export class RuntimeFailure extends AtomrError {
+  constructor(message: string, options: { hint?: string; code?: string; cause?: unknown } = {}) {
+    super(message, { code: 'runtime', ...options, exitCode: ExitCode.Runtime });
+  }
+}
+
+/** The user pressed Ctrl-C (exit 130). */
+export class InterruptedError extends AtomrError {
+  constructor(message = 'interrupted') {
+    super(message, { code: 'interrupted', exitCode: ExitCode.Interrupted });
+  }
+}
+
+export function isAtomrError(error: unknown): error is AtomrError {
+  return error instanceof AtomrError;
+}

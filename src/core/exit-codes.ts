@@ -1,0 +1,33 @@
+/**
+ * The one exit-code table. Shell scripts depend on these numbers: never renumber, only append.
+ * README.md's "Exit codes" table mirrors this list.
+ */
+export const ExitCode = {
+  /** Success; for `probe`/`provision`: ready. */
+  Ok: 0,
+  /** An unexpected failure (a bug): the message says what happened. */
+  Unexpected: 1,
+  /** Bad usage or configuration: an unknown flag, a malformed env var, an unsupported model id. */
+  Usage: 2,
+  /** The machine cannot run the model (probe/provision verdict "skipped"), or auto-provisioning is off. */
+  Skipped: 3,
+  /** The model's weights are unavailable: not cached, not found, gated, or a corrupt/unsupported file. */
+  Model: 4,
+  /** The runtime failed while loading or serving: engine crash, backend unreachable. */
+  Runtime: 5,
+  /** Interrupted by SIGINT (128 + 2), as shells expect. */
+  Interrupted: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Human meanings, used by `--help` and kept in step with README.md. */
+export const EXIT_CODE_MEANINGS: ReadonlyArray<readonly [ExitCodeValue, string]> = [
+  [ExitCode.Ok, 'success (probe/provision: ready)'],
+  [ExitCode.Unexpected, 'unexpected failure'],
+  [ExitCode.Usage, 'usage or configuration error'],
+  [ExitCode.Skipped, 'skipped: this machine cannot run the model, or auto-provisioning is off'],
+  [ExitCode.Model, 'model weights unavailable, gated, not found or corrupt'],
+  [ExitCode.Runtime, 'runtime failure while loading or serving'],
+  [ExitCode.Interrupted, 'interrupted (Ctrl-C)'],
+];

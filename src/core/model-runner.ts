@@ -1,0 +1,138 @@
+/**
+ * The ModelRunner seam: every back-end (llama.cpp, vLLM, a remote OpenAI-compatible endpoint) implements this,
+ * so the CLI, the TUI and `serve` never know which one they drive.
+ */
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; url: string };
+
+export interface Message {
+  role: Role;
+  content: string | ContentPart[];
+  /** For `tool` messages: the call this answers. */
+  toolCallId?: string;
+}
+
+export interface SamplingParams {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxTokens?: number;
+  stop?: string[];
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** Same seed, same prompt, same runner settings ⇒ same text. */
+  seed?: number;
+}
+
+export interface ExecuteBatch {
+  /** Our own id; runners demultiplex by it even when the engine assigns its own. */
+  requestId: string;
+  model: string;
+  messages: Message[];
+  sampling: SamplingParams;
+  stream: boolean;
+  /**
+   * `chat` renders `messages` with the model's chat template; `completion` feeds their text verbatim
+   * (base variants, `/v1/completions`). Defaults to what the model supports.
+   */
+  mode?: 'chat' | 'completion';
+}
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+  /** Prompt tokens served from a prefix/KV cache. */
+  cached: number;
+}
+
+/** `stop`: end of turn or a stop string; `length`: max tokens or context; `abort`: cancelled; `error`: failed. */
+export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
+
+export interface TokenChunk {
+  requestId: string;
+  textDelta: string;
+  /** Present on the final chunk. */
+  usage?: TokenUsage;
+  /** Present on the final chunk only. */
+  finishReason?: FinishReason;
+}
+
+export type RuntimeKind = 'llama-cpp' | 'vllm' | 'remote';
+
+export type TransportKind =
+  | { kind: 'local-gpu'; device: string }
+  | { kind: 'local-cpu'; threads: number }
+  | { kind: 'remote-network'; provider: string; endpoint: string };
+
+export interface RateLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  maxConcurrent?: number;
+}
+
+export type WeightSource =
+  | { kind: 'huggingface'; repo: string; revision?: string; file?: string }
+  | { kind: 'local-path'; path: string }
+  | { kind: 'runtime-managed'; id: string };
+
+export type SessionRebuildCause =
+  'context-poisoned' | 'remote-auth-failure' | 'remote-config-change' | 'manual';
+
+export interface ExecuteOptions {
+  /** Aborting stops generation promptly; the stream then ends with finishReason `abort`. */
+  signal?: AbortSignal;
+}
+
+/** What a UI header shows about the loaded model. */
+export interface RunnerDescription {
+  model: string;
+  runtime: RuntimeKind;
+  /** e.g. "CPU · 1 thread", "CUDA · NVIDIA H100", "remote · https://…". */
+  device: string;
+  /** `completion` for base variants: no chat template. */
+  mode: 'chat' | 'completion';
+  contextSize?: number;
+}
+
+export interface ModelRunner {
+  readonly runtimeKind: RuntimeKind;
+  readonly transportKind: TransportKind;
+  /** True when the runner's engine lives behind one Python interpreter lock (calls are serialised). */
+  readonly gilPinned: boolean;
+  /**
+   * Streams the answer. Leaving the `for await` loop early, or aborting `options.signal`, stops generation
+   * promptly and frees the slot.
+   */
+  execute(batch: ExecuteBatch, options?: ExecuteOptions): AsyncIterable<TokenChunk>;
+  loadWeights(source: WeightSource): Promise<void>;
+  rebuildSession(cause: SessionRebuildCause): Promise<void>;
+  /** `undefined` for local runners. */
+  rateLimits(): RateLimits | undefined;
+  /** 0 for local runners. */
+  estimateCostUsd(batch: ExecuteBatch): number;
+  describe(): RunnerDescription;
+  /** Frees native memory / child processes. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * How a deployment (or a chat invocation) says which runner to build. `settings` is the runner's own
+ * config, validated by that runner.
+ */
+export interface RunnerSpec {
+  runtime: RuntimeKind;
+  model: string;
+  weights: WeightSource;
+  settings: Record<string, unknown>;
+}
+
+/** Joins message content to plain text (parts of kind `text` only). */
+export function messageText(message: Message): string {
+  if (typeof message.content === 'string') return message.content;
+  return message.content
+    .filter((part): part is { type: 'text'; text: string } => part.type === 'text')
+    .map((part) => part.text)
+    .join('');
+}

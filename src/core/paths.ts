@@ -1,0 +1,113 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { registerSecret } from './secrets.js';
+
+/**
+ * Every path the tool reads or writes comes from here, resolved exactly as Python's `huggingface_hub`
+ * resolves them, so vLLM, transformers and llama.cpp `-hf` share one cache with us.
+ * Blank environment values count as unset.
+ */
+
+type Env = NodeJS.ProcessEnv;
+
+function envValue(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function expandHome(path: string, home: string): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/')) return join(home, path.slice(2));
+  return isAbsolute(path) ? path : resolve(path);
+}
+
+function homeOf(env: Env): string {
+  // HOME wins over the passwd entry, as in Python's expanduser.
+  return envValue(env, 'HOME') ?? homedir();
+}
+
+/** `$HF_HOME`, else `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`. */
+export function hfHome(env: Env = process.env): string {
+  const home = homeOf(env);
+  const explicit = envValue(env, 'HF_HOME');
+  if (explicit) return expandHome(explicit, home);
+  const xdg = envValue(env, 'XDG_CACHE_HOME');
+  return join(xdg ? expandHome(xdg, home) : join(home, '.cache'), 'huggingface');
+}
+
+/** `HF_HUB_CACHE` > `HUGGINGFACE_HUB_CACHE` > `$HF_HOME/hub` (with HF_HOME's own fallbacks). */
+export function hfHubCacheDir(env: Env = process.env): string {
+  const home = homeOf(env);
+  const explicit = envValue(env, 'HF_HUB_CACHE') ?? envValue(env, 'HUGGINGFACE_HUB_CACHE');
+  return explicit ? expandHome(explicit, home) : join(hfHome(env), 'hub');
+}
+
+/** `HF_TOKEN_PATH`, else `$HF_HOME/token`. */
+export function hfTokenPath(env: Env = process.env): string {
+  const explicit = envValue(env, 'HF_TOKEN_PATH');
+  return explicit ? expandHome(explicit, homeOf(env)) : join(hfHome(env), 'token');
+}
+
+export type HfTokenSource = 'HF_TOKEN' | 'HUGGING_FACE_HUB_TOKEN' | 'token-file';
+
+export interface HfToken {
+  /** The secret. Only the Hub client may read this; it is registered for redaction on read. */
+  readonly value: string;
+  readonly source: HfTokenSource;
+  /** For `token-file`: the file it came from (a path is not a secret). */
+  readonly path?: string;
+}
+
+/** `HF_TOKEN` > `HUGGING_FACE_HUB_TOKEN` > token file. `undefined` when none is set. */
+export function readHfToken(env: Env = process.env): HfToken | undefined {
+  for (const name of ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'] as const) {
+    const value = envValue(env, name);
+    if (value) {
+      registerSecret(value);
+      return { value, source: name };
+    }
+  }
+  const path = hfTokenPath(env);
+  if (!existsSync(path)) return undefined;
+  let value: string;
+  try {
+    value = readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  if (!value) return undefined;
+  registerSecret(value);
+  return { value, source: 'token-file', path };
+}
+
+/** The Hub endpoint (`HF_ENDPOINT`), without a trailing slash. */
+export function hfEndpoint(env: Env = process.env): string {
+  return (envValue(env, 'HF_ENDPOINT') ?? 'https://huggingface.co').replace(/\/+$/, '');
+}
+
+/** `HF_HUB_OFFLINE` as huggingface_hub reads it: 1/true/yes/on. */
+export function hfOffline(env: Env = process.env): boolean {
+  return ['1', 'true', 'yes', 'on'].includes((envValue(env, 'HF_HUB_OFFLINE') ?? '').toLowerCase());
+}
+
+/**
+ * Our own state (deployment registry): `ATOMR_INFER_HOME`, else `$XDG_STATE_HOME/atomr-infer`,
+ * else `~/.local/state/atomr-infer`.
+ */
+export function stateDir(env: Env = process.env): string {
+  const home = homeOf(env);
+  const explicit = envValue(env, 'ATOMR_INFER_HOME');
+  if (explicit) return expandHome(explicit, home);
+  const xdg = envValue(env, 'XDG_STATE_HOME');
+  return join(xdg ? expandHome(xdg, home) : join(home, '.local', 'state'), 'atomr-infer');
+}
+
+export function deploymentsFile(env: Env = process.env): string {
+  return join(stateDir(env), 'deployments.json');
+}
+
+/** Where `bench` appends its JSON-lines results. */
+export function benchResultsFile(env: Env = process.env): string {
+  return join(stateDir(env), 'bench-results.jsonl');
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { DEFAULT_MODEL, VARIANT_IDS, closestVariantId, isVariantId, type VariantId } from './catalog.js';
+import { ENV } from './env-names.js';
+import { ConfigError, UsageError } from './errors.js';
+
+/**
+ * Settings shared by every command. Precedence: flag > environment > default.
+ * Every value is validated; a malformed one is a one-line error naming the variable (or flag), the value and
+ * what is accepted. Empty or blank environment values count as unset.
+ */
+
+export const RUNTIMES = ['auto', 'vllm', 'llama-cpp'] as const;
+export type RuntimeChoice = (typeof RUNTIMES)[number];
+
+export const AUTO_ON = ['1', 'true', 'yes', 'on'] as const;
+export const AUTO_OFF = ['0', 'false', 'no', 'off', 'skip'] as const;
+export const AUTO_SKIP_QUIETLY = 'skip-quietly';
+export type AutoProvision = 'on' | 'off' | 'skip-quietly';
+
+export const DEFAULT_DEPLOYMENT = 'gemma-local';
+export const DEFAULT_GPU_UTIL = 0.5;
+
+export interface Settings {
+  readonly auto: AutoProvision;
+  readonly model: VariantId;
+  readonly deployment: string;
+  readonly gpuMemoryUtilization: number;
+  readonly maxModelLen: number | undefined;
+  readonly runtime: RuntimeChoice;
+  readonly cpuOffloadGb: number | undefined;
+  /** Interpreter for the vLLM path: `ATOMR_INFER_PYTHON`, else `python3` from PATH. */
+  readonly python: string;
+  /** `ATOMR_INFER_GEMMA_GGUF`: `hf:<repo>[:<quant>]`, `hf:<repo>/<file>` or a local path. */
+  readonly ggufOverride: string | undefined;
+}
+
+export { ENV };
+
+/** Flags that override a setting, as the user types them. */
+export interface SettingFlags {
+  model?: string | undefined;
+  runtime?: string | undefined;
+  deployment?: string | undefined;
+  maxLen?: string | number | undefined;
+  gpuUtil?: string | number | undefined;
+}
+
+const FLAG_NAMES: Partial<Record<keyof Settings, string>> = {
+  model: '--model',
+  runtime: '--runtime',
+  deployment: '--deployment',
+  maxModelLen: '--ctx',
+  gpuMemoryUtilization: '--gpu-util',
+};
+
+const autoSchema = z
+  .string()
+  .transform((raw) => raw.trim().toLowerCase())
+  .pipe(
+    z.union([
+      z.enum(AUTO_ON).transform((): AutoProvision => 'on'),
+      z.enum(AUTO_OFF).transform((): AutoProvision => 'off'),
+      z.literal(AUTO_SKIP_QUIETLY).transform((): AutoProvision => 'skip-quietly'),
+    ]),
+  );
+
+const numberText = z
+  .string()
+  .trim()
+  .regex(/^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/)
+  .transform(Number);
+
+const SCHEMAS = {
+  auto: {
+    schema: autoSchema,
+    accepted: `one of ${[...AUTO_ON, ...AUTO_OFF, AUTO_SKIP_QUIETLY].join(', ')}`,
+  },
+  deployment: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/),
+    accepted: 'a name of letters, digits, ".", "_" or "-" (at most 63, starting with a letter or digit)',
+  },
+  gpuMemoryUtilization: {
+    schema: numberText.pipe(z.number().gt(0).lte(1)),
+    accepted: 'a number greater than 0 and at most 1 (e.g. 0.5)',
+  },
+  maxModelLen: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d+$/)
+      .transform(Number)
+      .pipe(z.number().int().positive().max(1_048_576)),
+    accepted: 'a positive integer number of tokens (e.g. 8192)',
+  },
+  runtime: { schema: z.enum(RUNTIMES), accepted: `one of ${RUNTIMES.join(', ')}` },
+  cpuOffloadGb: {
+    schema: numberText.pipe(z.number().gte(0)),
+    accepted: 'a number of GB greater than or equal to 0',
+  },
+  python: { schema: z.string().trim().min(1), accepted: 'a path to a Python interpreter' },
+  ggufOverride: {
+    schema: z.string().trim().min(1),
+    accepted: 'hf:<repo>[:<quant>], hf:<repo>/<file>.gguf or a path',
+  },
+} as const;
+
+type Source = { kind: 'env'; name: string } | { kind: 'flag'; name: string };
+
+function fail(source: Source, raw: string, accepted: string, hint?: string): never {
+  const what =
+    source.kind === 'env' ? `${source.name}=${JSON.stringify(raw)}` : `${source.name} ${JSON.stringify(raw)}`;
+  const message = `${what} is not valid: expected ${accepted}`;
+  const options = hint === undefined ? {} : { hint };
+  throw source.kind === 'env' ? new ConfigError(message, options) : new UsageError(message, options);
+}
+
+function pick(
+  key: keyof Settings,
+  env: NodeJS.ProcessEnv,
+  flag: string | number | undefined,
+): { raw: string; source: Source } | undefined {
+  const flagName = FLAG_NAMES[key];
+  if (flag !== undefined && flagName !== undefined && String(flag).trim() !== '') {
+    return { raw: String(flag), source: { kind: 'flag', name: flagName } };
+  }
+  const envName = ENV[key];
+  const value = env[envName];
+  if (value === undefined || value.trim() === '') return undefined;
+  return { raw: value, source: { kind: 'env', name: envName } };
+}
+
+function parseWith<K extends keyof typeof SCHEMAS>(
+  key: K,
+  picked: { raw: string; source: Source },
+): z.output<(typeof SCHEMAS)[K]['schema']> {
+  const { schema, accepted } = SCHEMAS[key];
+  const result = schema.safeParse(picked.raw);
+  if (!result.success) fail(picked.source, picked.raw, accepted);
+  return result.data as z.output<(typeof SCHEMAS)[K]['schema']>;
+}
+
+/** Validates a model id from any source, suggesting the closest supported id. */
+export function parseModelId(raw: string, sourceName: string, kind: 'env' | 'flag' = 'flag'): VariantId {
+  const trimmed = raw.trim();
+  if (isVariantId(trimmed)) return trimmed;
+  const suggestion = closestVariantId(trimmed);
+  fail(
+    { kind, name: sourceName },
+    raw,
+    `a supported model (${VARIANT_IDS.join(', ')})`,
+    `did you mean ${suggestion}?`,
+  );
+}
+
+export function resolveSettings(env: NodeJS.ProcessEnv = process.env, flags: SettingFlags = {}): Settings {
+  const auto = pick('auto', env, undefined);
+  const model = pick('model', env, flags.model);
+  const deployment = pick('deployment', env, flags.deployment);
+  const gpuUtil = pick('gpuMemoryUtilization', env, flags.gpuUtil);
+  const maxLen = pick('maxModelLen', env, flags.maxLen);
+  const runtime = pick('runtime', env, flags.runtime);
+  const offload = pick('cpuOffloadGb', env, undefined);
+  const python = pick('python', env, undefined);
+  const gguf = pick('ggufOverride', env, undefined);
+
+  return {
+    auto: auto ? parseWith('auto', auto) : 'on',
+    model: model ? parseModelId(model.raw, model.source.name, model.source.kind) : DEFAULT_MODEL,
+    deployment: deployment ? parseWith('deployment', deployment) : DEFAULT_DEPLOYMENT,
+    gpuMemoryUtilization: gpuUtil ? parseWith('gpuMemoryUtilization', gpuUtil) : DEFAULT_GPU_UTIL,
+    maxModelLen: maxLen ? parseWith('maxModelLen', maxLen) : undefined,
+    runtime: runtime ? parseWith('runtime', runtime) : 'auto',
+    cpuOffloadGb: offload ? parseWith('cpuOffloadGb', offload) : undefined,
+    python: python ? parseWith('python', python) : 'python3',
+    ggufOverride: gguf ? parseWith('ggufOverride', gguf) : undefined,
+  };
+}
