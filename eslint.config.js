@@ -38,6 +38,26 @@ export default tseslint.config(
     },
   },
   {
+    // serve/bench sit beside the CLI: they may use the runners but never the terminal UI.
+    files: ['src/serve/**', 'src/bench/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['ink', 'ink-*', 'react', 'react/*'], message: 'serve/bench must not import the terminal UI.' },
+            { group: ['**/ui/**', '**/cli/**'], message: 'serve/bench must not import src/ui or src/cli.' },
+            {
+              group: HEAVY_PACKAGES,
+              allowTypeImports: true,
+              message: 'Load native/bridge runtimes lazily with `await import()`.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/cli/**', 'src/ui/**'],
     rules: {
       'no-restricted-imports': [
