@@ -1,0 +1,326 @@
+"""The Python half of atomr-infer's vLLM runner, loaded into the pythonia bridge's interpreter.
+
+Only strings cross the bridge: every function takes JSON text and returns JSON text. Reading vLLM objects attribute
+by attribute through the bridge costs a round trip per attribute and pins Python objects until Node's GC frees
+their proxies, so all of that happens here and `step` hands back one JSON document per call.
+
+This file must stay safe to import with no side effects: under vLLM's `spawn` multiprocessing the worker processes
+re-run the parent's `__main__`, and `prepare()` points `__main__` here (pythonia's own entry script would try to
+reopen Node's IPC channel and crash the worker).
+"""
+
+import gc
+import json
+import os
+import sys
+import time
+import traceback
+
+_ENGINES = {}
+_NEXT_ENGINE = [0]
+
+_HUB_ERRORS = {
+    "RepositoryNotFoundError",
+    "GatedRepoError",
+    "RevisionNotFoundError",
+    "EntryNotFoundError",
+    "LocalEntryNotFoundError",
+    "HFValidationError",
+}
+_MODEL_MESSAGES = (
+    "does not appear to have a file named",
+    "is not a local folder and is not a valid model identifier",
+    "can't load the configuration",
+    "gated repo",
+    "not supported for now",
+    "model architectures",
+)
+_MEMORY_MESSAGES = (
+    "out of memory",
+    "no available memory for the cache blocks",
+    "larger than the available kv cache",
+)
+
+
+def _ok(**fields):
+    return json.dumps({"ok": True, **fields})
+
+
+def _describe_error(error):
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    summary = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return summary[:600]
+
+
+def _fail(kind, error):
+    # The full traceback goes to the log stream, whose tail Node shows when the process dies.
+    traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    sys.stderr.flush()
+    missing = getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None
+    return json.dumps({"ok": False, "error": {"kind": kind, "message": _describe_error(error), "module": missing}})
+
+
+def _classify_engine_error(error):
+    names = {cls.__name__ for cls in type(error).__mro__}
+    message = str(error).lower()
+    if names & _HUB_ERRORS or any(m in message for m in _MODEL_MESSAGES):
+        return "model"
+    if "OutOfMemoryError" in names or any(m in message for m in _MEMORY_MESSAGES):
+        return "out-of-memory"
+    return "engine"
+
+
+def prepare(options_json):
+    """Makes this interpreter safe for vLLM's worker processes; called once per bridge start."""
+    try:
+        main = sys.modules.get("__main__")
+        if main is not None:
+            # multiprocessing's spawn re-runs __main__.__file__ in every child; pythonia's interface.py would
+            # open Node's IPC socket there and die. This module is import-safe, so children run it instead.
+            main.__file__ = os.path.abspath(__file__)
+        return _ok(pid=os.getpid(), python=sys.version.split()[0], executable=sys.executable)
+    except Exception as error:  # noqa: BLE001 - everything is reported as JSON
+        return _fail("bridge", error)
+
+
+def _import_vllm():
+    try:
+        import vllm  # noqa: PLC0415 - deliberately late: HF_* variables must be set first
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if missing == "vllm":
+            return None, _fail("vllm-missing", error)
+        return None, _fail("vllm-import-failed", error)
+    except BaseException as error:  # noqa: BLE001 - a broken CUDA/torch install raises anything
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return None, _fail("vllm-import-failed", error)
+    return vllm, None
+
+
+def _tokenizer_of(engine):
+    tokenizer = None
+    getter = getattr(engine, "get_tokenizer", None)
+    if callable(getter):
+        try:
+            tokenizer = getter()
+        except Exception:  # noqa: BLE001 - older engines expose a tokenizer group instead
+            tokenizer = None
+    if tokenizer is None:
+        tokenizer = getattr(engine, "tokenizer", None)
+    # vLLM < 0.10 wraps the Hugging Face tokenizer in a TokenizerGroup.
+    if tokenizer is not None and not hasattr(tokenizer, "apply_chat_template"):
+        tokenizer = getattr(tokenizer, "tokenizer", tokenizer)
+    return tokenizer
+
+
+def _max_model_len(engine):
+    config = getattr(engine, "model_config", None)
+    if config is None and callable(getattr(engine, "get_model_config", None)):
+        config = engine.get_model_config()
+    value = getattr(config, "max_model_len", None)
+    return value if isinstance(value, int) else None
+
+
+def _device_name():
+    # NVML through vLLM's platform layer: torch.cuda would create a CUDA context (hundreds of MB) in this process.
+    try:
+        from vllm.platforms import current_platform  # noqa: PLC0415
+
+        return str(current_platform.get_device_name(0))
+    except Exception:  # noqa: BLE001 - best effort, only for the UI header
+        return None
+
+
+def launch(spec_json):
+    """Creates an engine: EngineArgs(**engineArgs) -> LLMEngine.from_engine_args. Slow (minutes on a real GPU)."""
+    try:
+        spec = json.loads(spec_json)
+        for name, value in (spec.get("env") or {}).items():
+            os.environ[name] = value
+    except Exception as error:  # noqa: BLE001
+        return _fail("bridge", error)
+    vllm, failure = _import_vllm()
+    if failure is not None:
+        return failure
+    try:
+        engine_args = vllm.EngineArgs(**spec["engineArgs"])
+        engine = vllm.LLMEngine.from_engine_args(engine_args)
+    except BaseException as error:  # noqa: BLE001
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return _fail(_classify_engine_error(error), error)
+    tokenizer = _tokenizer_of(engine)
+    _NEXT_ENGINE[0] += 1
+    engine_id = f"e{_NEXT_ENGINE[0]}"
+    _ENGINES[engine_id] = _EngineState(vllm, engine, tokenizer)
+    return _ok(
+        engineId=engine_id,
+        vllmVersion=str(getattr(vllm, "__version__", "unknown")),
+        device=_device_name(),
+        maxModelLen=_max_model_len(engine),
+        chatTemplate=bool(getattr(tokenizer, "chat_template", None)),
+    )
+
+
+def _fallback_chat(messages):
+    """Gemma's turn format, for tokenizers without a chat template."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    text = ""
+    for message in messages:
+        if message["role"] == "system":
+            continue
+        role = "model" if message["role"] == "assistant" else "user"
+        content = message["content"]
+        if system and role == "user":
+            content, system = f"{system}\n\n{content}", ""
+        text += f"<start_of_turn>{role}\n{content}<end_of_turn>\n"
+    if system:
+        text += f"<start_of_turn>user\n{system}<end_of_turn>\n"
+    return text + "<start_of_turn>model\n"
+
+
+def _fold_system(messages):
+    """Templates that reject the system role (Gemma 2's does) get it prepended to the first user turn."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [{"role": "user" if m["role"] == "tool" else m["role"], "content": m["content"]} for m in messages if m["role"] != "system"]
+    if system:
+        for message in rest:
+            if message["role"] == "user":
+                message["content"] = f"{system}\n\n{message['content']}"
+                break
+        else:
+            rest.insert(0, {"role": "user", "content": system})
+    return rest
+
+
+class _EngineState:
+    def __init__(self, vllm, engine, tokenizer):
+        self.vllm = vllm
+        self.engine = engine
+        self.tokenizer = tokenizer
+        # Our request id -> characters of cumulative text already sent, and the engine's id -> ours.
+        self.sent = {}
+        self.ours = {}
+        self.counts = {}
+
+    def render(self, add):
+        messages = add["messages"]
+        if add.get("mode") == "completion":
+            return "\n".join(m["content"] for m in messages)
+        tokenizer = self.tokenizer
+        if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+            for attempt in (messages, _fold_system(messages)):
+                try:
+                    text = tokenizer.apply_chat_template(attempt, tokenize=False, add_generation_prompt=True)
+                except Exception:  # noqa: BLE001 - try the folded form, then the fallback
+                    continue
+                # The engine tokenizes with special tokens: drop the template's own BOS to avoid a double BOS.
+                bos = getattr(tokenizer, "bos_token", None)
+                if bos and text.startswith(bos):
+                    text = text[len(bos) :]
+                return text
+        return _fallback_chat(messages)
+
+    def add(self, add, events):
+        request_id = add["id"]
+        try:
+            prompt = self.render(add)
+            params = self.vllm.SamplingParams(**add.get("sampling", {}))
+            engine_id = self.engine.add_request(request_id, prompt, params)
+        except Exception as error:  # noqa: BLE001 - one bad request must not fail the others
+            traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+            events.append({"id": request_id, "text": "", "finish": "error", "error": _describe_error(error)})
+            return
+        self.sent[request_id] = 0
+        self.ours[request_id] = request_id
+        # vLLM >= 0.11 returns its own id (ours plus a random suffix) and may report outputs under it.
+        if isinstance(engine_id, str):
+            self.ours[engine_id] = request_id
+
+    def abort(self, request_id):
+        if self.sent.pop(request_id, None) is None:
+            return
+        for engine_id in [k for k, v in self.ours.items() if v == request_id]:
+            del self.ours[engine_id]
+        self.engine.abort_request([request_id])
+
+    def collect(self, output, events):
+        request_id = self.ours.get(output.request_id)
+        if request_id is None or request_id not in self.sent:
+            return  # aborted while the engine was working on it
+        completion = output.outputs[0]
+        text = completion.text or ""
+        start = self.sent[request_id]
+        delta = text[start:] if len(text) > start else ""
+        finish = completion.finish_reason if output.finished else None
+        if finish is not None and finish not in ("stop", "length", "abort"):
+            finish = "stop"
+        if not delta and finish is None:
+            return
+        self.sent[request_id] = max(start, len(text))
+        events.append(
+            {
+                "id": request_id,
+                "text": delta,
+                "finish": finish,
+                "promptTokens": len(output.prompt_token_ids or []),
+                "outputTokens": len(completion.token_ids or []),
+                "cachedTokens": int(getattr(output, "num_cached_tokens", 0) or 0),
+            }
+        )
+        if finish is not None:
+            del self.sent[request_id]
+            for engine_id in [k for k, v in self.ours.items() if v == request_id]:
+                del self.ours[engine_id]
+
+
+def step(engine_id, commands_json):
+    """Applies aborts and adds, then runs engine steps until some request has new text or finished (or the time
+    budget is spent), and returns every request's news as one JSON document."""
+    started = time.perf_counter()
+    state = _ENGINES.get(engine_id)
+    if state is None:
+        return json.dumps({"ok": False, "error": {"kind": "bridge", "message": f"no engine {engine_id}"}})
+    try:
+        commands = json.loads(commands_json) if commands_json else {}
+        events = []
+        for request_id in commands.get("abort", ()):
+            state.abort(request_id)
+        for add in commands.get("add", ()):
+            state.add(add, events)
+        budget = started + float(commands.get("budgetMs", 100)) / 1000
+        steps = 0
+        engine = state.engine
+        while state.sent and engine.has_unfinished_requests():
+            outputs = engine.step()
+            steps += 1
+            for output in outputs:
+                state.collect(output, events)
+            if events or time.perf_counter() >= budget:
+                break
+        # Requests the engine no longer knows about would otherwise wait forever.
+        if state.sent and not engine.has_unfinished_requests():
+            for request_id in list(state.sent):
+                events.append({"id": request_id, "text": "", "finish": "error", "error": "the engine dropped the request"})
+                state.sent.pop(request_id)
+        return _ok(events=events, steps=steps, pending=len(state.sent), pyMs=(time.perf_counter() - started) * 1000)
+    except Exception as error:  # noqa: BLE001
+        return _fail("engine", error)
+
+
+def close(engine_id):
+    """Drops an engine and the GPU memory it holds (as far as vLLM lets go in-process)."""
+    state = _ENGINES.pop(engine_id, None)
+    if state is None:
+        return _ok(closed=False)
+    try:
+        shutdown = getattr(state.engine, "shutdown", None) or getattr(getattr(state.engine, "engine_core", None), "shutdown", None)
+        if callable(shutdown):
+            shutdown()
+    except Exception as error:  # noqa: BLE001 - the process may be going away anyway
+        print(f"atomr-infer: engine shutdown raised {_describe_error(error)}", file=sys.stderr)
+    del state
+    gc.collect()
+    return _ok(closed=True)

@@ -1,0 +1,105 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv, runCli } from '../e2e/helpers/cli.js';
+import { FAKE_VLLM_PATH, TEST_PYTHON, readRecord } from '../runners/vllm/helpers.js';
+
+/**
+ * `chat --runtime vllm`: the built CLI drives the real vLLM runner (pythonia bridge, driver, engine loop) with
+ * the test double of vLLM on PYTHONPATH. Whether a model counts as downloaded for vLLM is decided by
+ * `cachedCommit(cacheDir, id, 'main')` (src/hub/cache-layout.ts, called from src/cli/chat/resolve-target.ts), so a
+ * snapshot with `refs/main` is enough here.
+ */
+const MODEL = 'google/gemma-4-E2B-it';
+let env: NodeJS.ProcessEnv;
+let cleanup: () => void;
+let recordFile: string;
+
+beforeAll(() => {
+  ({ env, cleanup } = isolatedEnv());
+  recordFile = join(env.HOME ?? '', 'vllm-record.jsonl');
+  Object.assign(env, {
+    PYTHONPATH: FAKE_VLLM_PATH,
+    ATOMR_INFER_PYTHON: TEST_PYTHON,
+    FAKE_VLLM_RECORD_FILE: recordFile,
+    PYTHONDONTWRITEBYTECODE: '1', // no __pycache__ in the source tree
+  });
+  const sha = 'a'.repeat(40);
+  const repo = join(env.HF_HUB_CACHE ?? '', 'models--google--gemma-4-E2B-it');
+  mkdirSync(join(repo, 'refs'), { recursive: true });
+  mkdirSync(join(repo, 'snapshots', sha), { recursive: true });
+  writeFileSync(join(repo, 'refs', 'main'), sha);
+  writeFileSync(
+    join(repo, 'snapshots', sha, 'config.json'),
+    '{"architectures":["Gemma4ForConditionalGeneration"]}',
+  );
+});
+afterAll(() => cleanup());
+
+function pidsSoFar(): number[] {
+  return readRecord(recordFile)
+    .filter((e) => e.event === 'engine_args')
+    .map((e) => (e as unknown as { pid: number }).pid);
+}
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false; // orphan zombie
+  } catch {
+    return true;
+  }
+}
+
+describe('atomr-infer chat --runtime vllm', () => {
+  it('streams the answer through the vLLM runner, only the answer on stdout, and exits promptly', async () => {
+    const started = performance.now();
+    const run = await runCli(
+      ['chat', '--runtime', 'vllm', '--model', MODEL, '--ctx', '4096', '--prompt', 'hello from the cli'],
+      { env, timeoutMs: 30_000 },
+    );
+    const elapsed = performance.now() - started;
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe('Echo: hello from the cli\n');
+    // vLLM's own log lines go to stderr, never into the answer.
+    expect(run.stderr).toContain(`INFO fake vLLM engine for ${MODEL} ready`);
+    expect(elapsed).toBeLessThan(15_000);
+    const [engineArgs] = readRecord(recordFile).filter((e) => e.event === 'engine_args');
+    expect(engineArgs?.kwargs).toMatchObject({ model: MODEL, max_model_len: 4096 });
+    const [pid] = pidsSoFar();
+    expect(gone(pid!)).toBe(true);
+  });
+
+  it('--json: token events, then a done event with the finish reason and usage', async () => {
+    const run = await runCli(
+      [
+        'chat',
+        '--runtime',
+        'vllm',
+        '--model',
+        MODEL,
+        '--max-tokens',
+        '2',
+        '--json',
+        '--prompt',
+        'one two three',
+      ],
+      { env, timeoutMs: 30_000 },
+    );
+    expect(run.exitCode).toBe(0);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { type: string; text?: string; finishReason?: string; runtime?: string },
+      );
+    const tokens = events.filter((e) => e.type === 'token').map((e) => e.text);
+    expect(tokens.join('')).toBe('Echo: one');
+    expect(events.at(-1)).toMatchObject({ type: 'done', runtime: 'vllm', finishReason: 'length' });
+  });
+});

@@ -1,0 +1,366 @@
+"""A deterministic test double of vLLM's V1 synchronous engine API (the part atomr-infer drives).
+
+Put `test/fakes/vllm` on PYTHONPATH and `import vllm` finds this package instead of the real one. It mirrors the
+real signatures (vllm/engine/arg_utils.py EngineArgs, vllm/v1/engine/llm_engine.py LLMEngine, vllm/outputs.py
+RequestOutput / CompletionOutput, vllm/sampling_params.py SamplingParams) closely enough that code which works
+against it uses the real API the same way.
+
+The "model" echoes: for a chat prompt rendered by the fake tokenizer it answers "Echo: <last user message>", for
+any other prompt "Echo: <prompt>", one word per engine step, then finishes with `stop` (end of sequence).
+
+Controlled by environment variables (read when used, so one interpreter can serve several scenarios):
+  FAKE_VLLM_IMPORT_ERROR      raise at import: "<ExceptionType>:<message>" (e.g. "OSError:libcudart.so.12 missing")
+  FAKE_VLLM_LOAD_ERROR        raise from LLMEngine.from_engine_args: "<ExceptionType>:<message>"
+  FAKE_VLLM_RECORD_FILE       append one JSON line per engine_args / add_request / abort_request call
+  FAKE_VLLM_LOAD_DELAY_MS     sleep this long in from_engine_args (a slow engine start)
+  FAKE_VLLM_STEP_DELAY_MS     sleep this long in every step() (a GPU forward pass stand-in)
+  FAKE_VLLM_CRASH_AFTER_STEPS os._exit(70) on the step after this many steps (a CUDA fault killing the process)
+  FAKE_VLLM_NO_CHAT_TEMPLATE  the tokenizer has no chat template
+  FAKE_VLLM_OUTPUT_IDS        "internal" (default): RequestOutput.request_id is the id add_request returned;
+                              "external": the caller's id
+  FAKE_VLLM_SPAWN_WORKER      from_engine_args starts a worker process with VLLM_WORKER_MULTIPROC_METHOD, as
+                              vLLM's EngineCore does, and fails if it cannot
+"""
+
+import builtins
+import json
+import os
+import re
+import sys
+import time
+import zlib
+
+__version__ = "0.0.0+fake"
+
+
+def _raise_configured(variable):
+    spec = os.environ.get(variable)
+    if not spec:
+        return
+    type_name, _, message = spec.partition(":")
+    builtin = getattr(builtins, type_name, None)
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        raise builtin(message)
+    # Hub errors (RepositoryNotFoundError, GatedRepoError...) are OSError subclasses in huggingface_hub.
+    raise type(type_name, (OSError,), {})(message)
+
+
+_raise_configured("FAKE_VLLM_IMPORT_ERROR")
+
+# What the process looked like when vLLM was imported (tests check HF_* was set before the import).
+_ENV_AT_IMPORT = {
+    name: os.environ.get(name)
+    for name in ("HF_HOME", "HF_HUB_CACHE", "VLLM_LOGGING_STREAM", "VLLM_WORKER_MULTIPROC_METHOD", "PYTHON_BIN")
+}
+
+
+def _record(event, **fields):
+    path = os.environ.get("FAKE_VLLM_RECORD_FILE")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"event": event, **fields}) + "\n")
+
+
+class EngineArgs:
+    """The constructor keywords vLLM's EngineArgs dataclass accepts (a subset); unknown ones raise TypeError."""
+
+    _FIELDS = {
+        "model": "facebook/opt-125m",
+        "tokenizer": None,
+        "revision": None,
+        "download_dir": None,
+        "tensor_parallel_size": 1,
+        "dtype": "auto",
+        "gpu_memory_utilization": 0.9,
+        "max_model_len": None,
+        "enforce_eager": False,
+        "enable_prefix_caching": None,
+        "enable_chunked_prefill": None,
+        "max_num_seqs": None,
+        "block_size": None,
+        "quantization": None,
+        "limit_mm_per_prompt": None,
+        "cpu_offload_gb": 0,
+        "seed": 0,
+        "disable_log_stats": False,
+    }
+
+    def __init__(self, **kwargs):
+        unknown = sorted(set(kwargs) - set(self._FIELDS))
+        if unknown:
+            raise TypeError(f"EngineArgs.__init__() got an unexpected keyword argument '{unknown[0]}'")
+        for name, default in self._FIELDS.items():
+            setattr(self, name, kwargs.get(name, default))
+        _record("engine_args", kwargs=kwargs, pid=os.getpid(), env_at_import=_ENV_AT_IMPORT)
+
+
+class SamplingParams:
+    """vllm.SamplingParams: keyword-only construction, `max_tokens` defaults to 16, `None` means "up to the
+    context length"."""
+
+    _FIELDS = {
+        "n": 1,
+        "presence_penalty": 0.0,
+        "frequency_penalty": 0.0,
+        "repetition_penalty": 1.0,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "top_k": 0,
+        "seed": None,
+        "stop": None,
+        "stop_token_ids": None,
+        "max_tokens": 16,
+        "min_tokens": 0,
+        "skip_special_tokens": True,
+        "include_stop_str_in_output": False,
+    }
+
+    def __init__(self, **kwargs):
+        unknown = sorted(set(kwargs) - set(self._FIELDS))
+        if unknown:
+            raise TypeError(f"SamplingParams.__init__() got an unexpected keyword argument '{unknown[0]}'")
+        for name, default in self._FIELDS.items():
+            setattr(self, name, kwargs.get(name, default))
+        if isinstance(self.stop, str):
+            self.stop = [self.stop]
+        self.stop = list(self.stop or [])
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be non-negative, got {self.temperature}.")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}.")
+
+    def as_record(self):
+        return {name: getattr(self, name) for name in self._FIELDS}
+
+
+class CompletionOutput:
+    def __init__(self, index, text, token_ids, cumulative_logprob, logprobs, finish_reason=None, stop_reason=None):
+        self.index = index
+        self.text = text
+        self.token_ids = token_ids
+        self.cumulative_logprob = cumulative_logprob
+        self.logprobs = logprobs
+        self.finish_reason = finish_reason
+        self.stop_reason = stop_reason
+
+    def finished(self):
+        return self.finish_reason is not None
+
+
+class RequestOutput:
+    def __init__(self, request_id, prompt, prompt_token_ids, prompt_logprobs, outputs, finished, num_cached_tokens=0):
+        self.request_id = request_id
+        self.prompt = prompt
+        self.prompt_token_ids = prompt_token_ids
+        self.prompt_logprobs = prompt_logprobs
+        self.outputs = outputs
+        self.finished = finished
+        self.num_cached_tokens = num_cached_tokens
+
+
+_CHAT_TEMPLATE = "{% for m in messages %}<start_of_turn>{{ m.role }}\n{{ m.content }}<end_of_turn>\n{% endfor %}"
+_USER_TURN = re.compile(r"<start_of_turn>user\n(.*?)<end_of_turn>", re.S)
+
+
+class FakeTokenizer:
+    """One token per whitespace-led word; the chat template is Gemma-shaped."""
+
+    bos_token = "<bos>"
+    eos_token = "<eos>"
+
+    def __init__(self):
+        self.chat_template = None if os.environ.get("FAKE_VLLM_NO_CHAT_TEMPLATE") else _CHAT_TEMPLATE
+
+    def encode(self, text, add_special_tokens=True):
+        words = re.findall(r"\s*\S+", text)
+        return ([2] if add_special_tokens else []) + [1000 + zlib.crc32(w.encode()) % 30000 for w in words]
+
+    def apply_chat_template(self, conversation, tokenize=True, add_generation_prompt=False, **kwargs):
+        if self.chat_template is None:
+            raise ValueError("Cannot use chat template functions because tokenizer.chat_template is not set")
+        if not tokenize and kwargs.get("return_dict"):
+            raise ValueError("return_dict requires tokenize=True")
+        text = self.bos_token
+        for message in conversation:
+            if message["role"] not in ("system", "user", "assistant"):
+                raise ValueError(f"Conversation roles must be system/user/assistant, got {message['role']}")
+            role = "model" if message["role"] == "assistant" else message["role"]
+            text += f"<start_of_turn>{role}\n{message['content']}<end_of_turn>\n"
+        if add_generation_prompt:
+            text += "<start_of_turn>model\n"
+        return self.encode(text) if tokenize else text
+
+
+class _ModelConfig:
+    def __init__(self, args):
+        self.model = args.model
+        self.max_model_len = args.max_model_len or 8192
+        self.dtype = args.dtype
+
+
+class _Request:
+    def __init__(self, internal_id, external_id, prompt, token_ids, params, words):
+        self.internal_id = internal_id
+        self.external_id = external_id
+        self.prompt = prompt
+        self.prompt_token_ids = token_ids
+        self.params = params
+        self.words = words
+        self.generated = 0
+        self.text = ""
+
+
+def _answer_words(prompt):
+    turns = _USER_TURN.findall(prompt)
+    source = turns[-1] if turns else prompt
+    return ["Echo:"] + source.split()
+
+
+def _spawn_worker_check():
+    """vLLM starts EngineCore / workers with multiprocessing; under `spawn` the child re-imports __main__."""
+    import multiprocessing
+
+    method = os.environ.get("VLLM_WORKER_MULTIPROC_METHOD", "fork")
+    context = multiprocessing.get_context(method)
+    worker = context.Process(target=time.sleep, args=(0,))
+    worker.start()
+    worker.join(60)
+    if worker.exitcode != 0:
+        raise RuntimeError(f"Engine core initialization failed: worker process ({method}) exited with {worker.exitcode}")
+    _record("worker_spawned", method=method)
+
+
+class LLMEngine:
+    """vllm.v1.engine.llm_engine.LLMEngine (synchronous, in-process)."""
+
+    _steps = 0  # process-wide, so a crash can be scheduled across engines
+
+    def __init__(self, engine_args):
+        self.model_config = _ModelConfig(engine_args)
+        self._tokenizer = FakeTokenizer()
+        self._requests = {}  # internal id -> _Request
+        self._by_external = {}
+        self._counter = 0
+
+    @classmethod
+    def from_engine_args(cls, engine_args, usage_context=None, stat_loggers=None, enable_multiprocessing=False):
+        _raise_configured("FAKE_VLLM_LOAD_ERROR")
+        load_delay = float(os.environ.get("FAKE_VLLM_LOAD_DELAY_MS") or 0)
+        if load_delay:
+            time.sleep(load_delay / 1000)  # weights loading, CUDA graph capture: minutes on a real GPU
+        if os.environ.get("FAKE_VLLM_SPAWN_WORKER"):
+            _spawn_worker_check()
+        print(f"INFO fake vLLM engine for {engine_args.model} ready", file=sys.stderr, flush=True)
+        print("fake vLLM: a stray print() to stdout", flush=True)  # real libraries do this; it must not reach ours
+        return cls(engine_args)
+
+    def get_tokenizer(self):
+        return self._tokenizer
+
+    def get_model_config(self):
+        return self.model_config
+
+    def add_request(
+        self,
+        request_id,
+        prompt,
+        params,
+        arrival_time=None,
+        lora_request=None,
+        tokenization_kwargs=None,
+        trace_headers=None,
+        priority=0,
+    ):
+        if not isinstance(request_id, str):
+            raise TypeError(f"request_id must be a string, got {type(request_id)}")
+        if not isinstance(params, SamplingParams):
+            raise TypeError("params must be SamplingParams")
+        text = prompt["prompt"] if isinstance(prompt, dict) else prompt
+        token_ids = self._tokenizer.encode(text)
+        if len(token_ids) > self.model_config.max_model_len:
+            raise ValueError(
+                f"The decoder prompt (length {len(token_ids)}) is longer than the maximum model length of "
+                f"{self.model_config.max_model_len}. Make sure that `max_model_len` is no smaller than the number "
+                "of text tokens."
+            )
+        self._counter += 1
+        internal_id = f"{request_id}-{self._counter:08x}"  # vLLM appends a random suffix to the caller's id
+        self._requests[internal_id] = _Request(internal_id, request_id, text, token_ids, params, _answer_words(text))
+        self._by_external[request_id] = internal_id
+        _record("add_request", request_id=request_id, prompt=text, params=params.as_record())
+        return internal_id
+
+    def abort_request(self, request_ids, internal=False):
+        ids = [request_ids] if isinstance(request_ids, str) else list(request_ids)
+        _record("abort_request", request_ids=ids)
+        for request_id in ids:
+            internal_id = request_id if internal else self._by_external.pop(request_id, request_id)
+            self._requests.pop(internal_id, None)
+
+    def has_unfinished_requests(self):
+        return bool(self._requests)
+
+    def get_num_unfinished_requests(self):
+        return len(self._requests)
+
+    def step(self):
+        LLMEngine._steps += 1
+        crash_after = os.environ.get("FAKE_VLLM_CRASH_AFTER_STEPS")
+        if crash_after and LLMEngine._steps > int(crash_after):
+            print("fake vLLM: CUDA error: an illegal memory access was encountered", file=sys.stderr, flush=True)
+            os._exit(70)
+        delay = float(os.environ.get("FAKE_VLLM_STEP_DELAY_MS") or 0)
+        if delay:
+            time.sleep(delay / 1000)
+        outputs = []
+        for request in list(self._requests.values()):
+            outputs.append(self._advance(request))
+        return outputs
+
+    def _advance(self, request):
+        params = request.params
+        word = request.words[request.generated] if request.generated < len(request.words) else None
+        finish_reason = stop_reason = None
+        if word is None:
+            finish_reason = "stop"  # end of sequence: EOS adds a token, no text
+        else:
+            request.text += word if request.generated == 0 else " " + word
+        request.generated += 1
+        for stop in params.stop:
+            at = request.text.find(stop)
+            if at >= 0:
+                request.text = request.text[: at + len(stop)] if params.include_stop_str_in_output else request.text[:at]
+                finish_reason, stop_reason = "stop", stop
+                break
+        if finish_reason is None and params.max_tokens is not None and request.generated >= params.max_tokens:
+            finish_reason = "length"
+        context_left = self.model_config.max_model_len - len(request.prompt_token_ids)
+        if finish_reason is None and request.generated >= context_left:
+            finish_reason = "length"
+        # Like vLLM's detokenizer, hold back text that could still become a stop string.
+        visible = request.text
+        if finish_reason is None and params.stop:
+            visible = visible[: max(0, len(visible) - (max(len(s) for s in params.stop) - 1))]
+        if finish_reason is not None:
+            self._requests.pop(request.internal_id, None)
+            self._by_external.pop(request.external_id, None)
+        reported_id = request.external_id if os.environ.get("FAKE_VLLM_OUTPUT_IDS") == "external" else request.internal_id
+        completion = CompletionOutput(
+            index=0,
+            text=visible,
+            token_ids=list(range(request.generated)),
+            cumulative_logprob=None,
+            logprobs=None,
+            finish_reason=finish_reason,
+            stop_reason=stop_reason,
+        )
+        return RequestOutput(
+            request_id=reported_id,
+            prompt=request.prompt,
+            prompt_token_ids=request.prompt_token_ids,
+            prompt_logprobs=None,
+            outputs=[completion],
+            finished=finish_reason is not None,
+            num_cached_tokens=0,
+        )
