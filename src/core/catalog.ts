@@ -32,7 +32,8 @@ export const GEMMA_VARIANTS = [
     minVramGiB: 2.5,
     approxDownloadGB: 4,
     fallback: null,
-    gguf: { repo: 'unsloth/gemma-4-E2B-GGUF', quant: 'Q4_K_M', approxSizeGB: 3.1 },
+    // Base variants: ggml-org publishes -it conversions only; unsloth's repo is the most used base GGUF.
+    gguf: { repo: 'unsloth/gemma-4-E2B-GGUF', quant: 'Q4_K_M', approxSizeGB: 3.2 },
   },
   {
     id: 'google/gemma-4-E2B-it',
@@ -40,7 +41,8 @@ export const GEMMA_VARIANTS = [
     minVramGiB: 2.5,
     approxDownloadGB: 4,
     fallback: null,
-    gguf: { repo: 'ggml-org/gemma-4-E2B-it-GGUF', quant: 'Q4_K_M', approxSizeGB: 3.1 },
+    // llama.cpp's own conversions (what `llama-server -hf ggml-org/gemma-4-E2B-it-GGUF:Q4_K_M` fetches).
+    gguf: { repo: 'ggml-org/gemma-4-E2B-it-GGUF', quant: 'Q4_K_M', approxSizeGB: 3.2 },
   },
   {
     id: 'google/gemma-4-E4B',
@@ -48,7 +50,7 @@ export const GEMMA_VARIANTS = [
     minVramGiB: 4.5,
     approxDownloadGB: 7,
     fallback: 'google/gemma-4-E2B',
-    gguf: { repo: 'unsloth/gemma-4-E4B-GGUF', quant: 'Q4_K_M', approxSizeGB: 5.0 },
+    gguf: { repo: 'unsloth/gemma-4-E4B-GGUF', quant: 'Q4_K_M', approxSizeGB: 5.3 },
   },
   {
     id: 'google/gemma-4-E4B-it',
@@ -56,7 +58,7 @@ export const GEMMA_VARIANTS = [
     minVramGiB: 4.5,
     approxDownloadGB: 7,
     fallback: 'google/gemma-4-E2B-it',
-    gguf: { repo: 'ggml-org/gemma-4-E4B-it-GGUF', quant: 'Q4_K_M', approxSizeGB: 5.0 },
+    gguf: { repo: 'ggml-org/gemma-4-E4B-it-GGUF', quant: 'Q4_K_M', approxSizeGB: 5.3 },
   },
 ] as const satisfies readonly GemmaVariant[];
 
@@ -83,11 +85,11 @@ export function closestVariantId(input: string): VariantId {
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const id of VARIANT_IDS) {
     const lowered = id.toLowerCase();
-    // Users often omit the org: compare against both forms and keep the better.
-    const distance = Math.min(
-      editDistance(needle, lowered),
-      editDistance(needle, lowered.replace(/^google\//, '')),
-    );
+    // Users often omit the org: compare against both forms and keep the better. On a tie, an id that
+    // contains what was typed wins ("E4B-it" is as far from gemma-4-E2B-it as from gemma-4-E4B-it).
+    const distance =
+      Math.min(editDistance(needle, lowered), editDistance(needle, lowered.replace(/^google\//, ''))) -
+      (needle !== '' && lowered.includes(needle) ? 0.5 : 0);
     if (distance < bestDistance) {
       bestDistance = distance;
       best = id;

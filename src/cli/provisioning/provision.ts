@@ -1,0 +1,167 @@
+import { DeploymentRegistry, type Deployment } from '../../core/deployments.js';
+import { ENV } from '../../core/env-names.js';
+import type { RunnerSpec } from '../../core/model-runner.js';
+import { deploymentsFile, hfOffline } from '../../core/paths.js';
+import type { Settings } from '../../core/settings.js';
+import type { PullEvent } from '../../hub/pull-events.js';
+import { planPull, pull, type PullResult } from '../../hub/pull.js';
+import type { ProbeReport } from '../../probe/types.js';
+import { measureDownloadSizes, type DownloadSizes } from './download-sizes.js';
+import { runnerSpecFor } from './runner-spec.js';
+
+/**
+ * provision = probe → (ask) → pull → load check → register. Shared by `atomr-infer provision` and by `chat`
+ * when `gemma-local` does not exist yet. Never throws for "this machine cannot run it": that is a
+ * `skipped` outcome with a reason and a hint (exit 3); errors are for broken things (exit 2/4/5).
+ */
+
+export type ProvisionOutcome =
+  | {
+      status: 'ready';
+      deployment: Deployment;
+      /** False when the registry already held exactly this deployment (provision is idempotent). */
+      changed: boolean;
+      pull: PullResult;
+      probe: ProbeReport;
+      /** llama.cpp: the model was loaded and unloaded once; vLLM stays lazy (false). */
+      loadChecked: boolean;
+    }
+  | {
+      status: 'skipped';
+      code: 'auto-off' | 'auto-skip-quietly' | 'probe-skipped' | 'declined';
+      reason: string;
+      hint?: string;
+      /** `skip-quietly`: print nothing at all. */
+      quiet: boolean;
+      probe?: ProbeReport;
+    };
+
+export interface DownloadQuestion {
+  repo: string;
+  runtime: 'vllm' | 'llama-cpp';
+  downloadBytes: number;
+  totalBytes: number;
+}
+
+export interface ProvisionDeps {
+  /** `sizes` settles once the Hub answered (or not): the probe may start scanning the machine meanwhile. */
+  probe: (settings: Settings, env: NodeJS.ProcessEnv, sizes: Promise<DownloadSizes>) => Promise<ProbeReport>;
+  /** Builds the runner (which loads the weights) and disposes it; throws what the runner throws. */
+  loadCheck: (spec: RunnerSpec) => Promise<void>;
+}
+
+export interface ProvisionOptions {
+  settings: Settings;
+  env: NodeJS.ProcessEnv;
+  /** Asked before a download; resolve false to stop (skipped, "declined"). Absent: never asks. */
+  confirmDownload?: (question: DownloadQuestion) => Promise<boolean>;
+  onEvent?: (event: PullEvent) => void;
+  /** Called before each step, for a status line. */
+  onStep?: (step: 'probe' | 'pull' | 'load' | 'register') => void;
+  signal?: AbortSignal;
+  deps?: Partial<ProvisionDeps>;
+}
+
+export async function provision(options: ProvisionOptions): Promise<ProvisionOutcome> {
+  const { settings, env } = options;
+  if (settings.auto !== 'on') {
+    const quiet = settings.auto === 'skip-quietly';
+    return {
+      status: 'skipped',
+      code: quiet ? 'auto-skip-quietly' : 'auto-off',
+      reason: `auto-provisioning is off (${ENV.auto}=${env[ENV.auto]?.trim() ?? ''})`,
+      hint: `unset ${ENV.auto} (or set it to 1) to provision ${settings.deployment}`,
+      quiet,
+    };
+  }
+  const deps: ProvisionDeps = { probe: defaultProbe, loadCheck: defaultLoadCheck, ...options.deps };
+
+  options.onStep?.('probe');
+  // Real sizes from the Hub make the probe's disk check exact; offline (or on any error) it uses the catalog's.
+  const sizes = hfOffline(env)
+    ? Promise.resolve({})
+    : measureDownloadSizes(settings, env, options.signal).catch(() => ({}));
+  const report = await deps.probe(settings, env, sizes);
+  if (report.status !== 'ready' || report.runtime === null) {
+    return {
+      status: 'skipped',
+      code: 'probe-skipped',
+      reason: report.reason ?? 'the probe found no runtime that can serve this model here',
+      ...(report.hint ? { hint: report.hint } : {}),
+      quiet: false,
+      probe: report,
+    };
+  }
+  const runtime = report.runtime;
+  const pullOptions = {
+    model: settings.model,
+    runtime,
+    ggufOverride: settings.ggufOverride,
+    env,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  };
+
+  if (options.confirmDownload) {
+    const plan = await planPull(pullOptions);
+    if (!('local' in plan) && plan.downloadBytes > 0) {
+      const yes = await options.confirmDownload({
+        repo: plan.repo,
+        runtime,
+        downloadBytes: plan.downloadBytes,
+        totalBytes: plan.totalBytes,
+      });
+      if (!yes) {
+        return {
+          status: 'skipped',
+          code: 'declined',
+          reason: `the download of ${plan.repo} was declined`,
+          hint: 'run `atomr-infer provision --yes` when you are ready to download it',
+          quiet: false,
+          probe: report,
+        };
+      }
+    }
+  }
+
+  options.onStep?.('pull');
+  const pulled = await pull(pullOptions);
+  const spec = runnerSpecFor(report, pulled, settings, env);
+
+  let loadChecked = false;
+  if (spec.runtime === 'llama-cpp') {
+    options.onStep?.('load');
+    await deps.loadCheck(spec);
+    loadChecked = true;
+  }
+
+  options.onStep?.('register');
+  const registry = new DeploymentRegistry(deploymentsFile(env));
+  const applied = await registry.apply(settings.deployment, spec);
+  return {
+    status: 'ready',
+    deployment: applied.deployment,
+    changed: applied.changed,
+    pull: pulled,
+    probe: report,
+    loadChecked,
+  };
+}
+
+async function defaultProbe(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  sizes: Promise<DownloadSizes>,
+): Promise<ProbeReport> {
+  const { runProbe, scanMachine } = await import('../../probe/index.js');
+  // The machine scan (nvidia-smi, Python) overlaps the Hub size requests.
+  const scan = scanMachine({ env, python: settings.python });
+  return runProbe({ settings, env, downloadSizes: await sizes, scan });
+}
+
+async function defaultLoadCheck(spec: RunnerSpec): Promise<void> {
+  const { createRunner } = await import('../../runners/index.js');
+  // Creating a runner loads its weights (and fails the way a later `chat` would); then unload at once.
+  const runner = await createRunner(spec);
+  await runner.dispose();
+}

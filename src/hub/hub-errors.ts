@@ -1,0 +1,110 @@
+import { ModelError } from '../core/errors.js';
+import type { HfTokenSource } from '../core/paths.js';
+import { redactSecrets } from '../core/secrets.js';
+
+/**
+ * Turns Hub HTTP failures into one-line ModelErrors (exit 4) that say what is wrong and what to do.
+ * The Hub tells why in `X-Error-Code` (GatedRepo, RepoNotFound, RevisionNotFound, EntryNotFound); an
+ * unauthenticated request for a private or missing repo also gets 401, so 401 is worded to cover both.
+ */
+
+export interface HubErrorContext {
+  endpoint: string;
+  repo: string;
+  revision: string;
+  /** The file being fetched; absent for repo-level calls (model info). */
+  file?: string;
+  /** Where the token came from; `undefined` when none was sent. */
+  tokenSource: HfTokenSource | undefined;
+}
+
+const TOKEN_HELP =
+  'create a read token at https://huggingface.co/settings/tokens and export HF_TOKEN=<token>';
+
+export function modelPage(endpoint: string, repo: string): string {
+  return `${endpoint}/${repo}`;
+}
+
+function tokenWords(source: HfTokenSource | undefined): string {
+  if (source === undefined) return 'no Hugging Face token is set';
+  return source === 'token-file' ? 'the token in the Hugging Face token file' : `the token in ${source}`;
+}
+
+function what(context: HubErrorContext): string {
+  return context.file ? `${context.repo}/${context.file}` : context.repo;
+}
+
+export function hubStatusError(
+  status: number,
+  errorCode: string | null,
+  context: HubErrorContext,
+): ModelError {
+  const page = modelPage(context.endpoint, context.repo);
+  if (status === 401 || status === 403) {
+    if (errorCode === 'RepoNotFound') return repoNotFound(context, true);
+    const gated = errorCode === 'GatedRepo' || status === 403;
+    const tokenText = tokenWords(context.tokenSource);
+    const message = gated
+      ? `${context.repo} is gated and ${context.tokenSource ? `${tokenText} lacks access to it` : `${tokenText}`} (HTTP ${status})`
+      : `${context.repo} needs authentication and ${context.tokenSource ? `${tokenText} was refused` : tokenText} (HTTP ${status})`;
+    const hint = context.tokenSource
+      ? `accept the license at ${page} with the account that owns the token, or ${TOKEN_HELP} from an account that has access`
+      : `accept the license at ${page}, then ${TOKEN_HELP}`;
+    return new ModelError(message, { code: gated ? 'hub-gated' : 'hub-unauthorized', hint });
+  }
+  if (status === 404) {
+    if (errorCode === 'RevisionNotFound') {
+      return new ModelError(
+        `revision "${context.revision}" not found in ${context.repo} on ${context.endpoint}`,
+        {
+          code: 'hub-revision-not-found',
+          hint: `check --revision; branches, tags and commits are listed at ${page}/tree/main`,
+        },
+      );
+    }
+    if (errorCode === 'EntryNotFound' || (context.file && errorCode !== 'RepoNotFound')) {
+      return new ModelError(
+        `file ${context.file ?? '(unknown)'} not found in ${context.repo} at revision ${context.revision}`,
+        { code: 'hub-file-not-found', hint: `see the files at ${page}/tree/${context.revision}` },
+      );
+    }
+    return repoNotFound(context, false);
+  }
+  return new ModelError(`the Hub answered HTTP ${status} for ${what(context)} (${context.endpoint})`, {
+    code: 'hub-http-error',
+    hint: 'try again later; the Hub status is at https://status.huggingface.co',
+  });
+}
+
+function repoNotFound(context: HubErrorContext, maybePrivate: boolean): ModelError {
+  const tail = maybePrivate
+    ? context.tokenSource
+      ? `, or ${tokenWords(context.tokenSource)} cannot see it`
+      : ', or it is private and no Hugging Face token is set'
+    : '';
+  return new ModelError(`repo ${context.repo} not found on ${context.endpoint}${tail}`, {
+    code: 'hub-repo-not-found',
+    hint: maybePrivate
+      ? `check the name, or ${TOKEN_HELP}`
+      : 'check the repo name (and ATOMR_INFER_GEMMA_GGUF / HF_ENDPOINT if set)',
+  });
+}
+
+/** The Hub could not be reached at all (DNS, refused connection, TLS, timeout) after the retries. */
+export function hubUnreachableError(endpoint: string, detail: string, repo: string): ModelError {
+  return new ModelError(`cannot reach the Hub at ${endpoint} for ${repo}: ${redactSecrets(detail)}`, {
+    code: 'hub-unreachable',
+    hint: 'check the network or HF_ENDPOINT; with the weights already cached, HF_HUB_OFFLINE=1 skips the Hub',
+  });
+}
+
+/** A file whose bytes did not match the Hub's checksum even after a fresh download. */
+export function checksumError(repo: string, file: string, expected: string, actual: string): ModelError {
+  return new ModelError(
+    `${repo}/${file} failed verification: expected ${expected.slice(0, 16)}…, got ${actual.slice(0, 16)}…`,
+    {
+      code: 'hub-checksum-mismatch',
+      hint: 'the download was corrupted in transit or by a proxy; run the command again',
+    },
+  );
+}
