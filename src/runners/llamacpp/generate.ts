@@ -1,0 +1,148 @@
+import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import { RuntimeFailure, UsageError } from '../../core/errors.js';
+import type { ExecuteBatch, FinishReason, TokenUsage } from '../../core/model-runner.js';
+import { redactSecrets } from '../../core/secrets.js';
+import type { ChatFormat } from './chat-format.js';
+import type { NodeLlamaCpp } from './engine.js';
+import { toChatHistory, toCompletionPrompt } from './history.js';
+
+/**
+ * Sampling defaults when a request leaves a knob unset: Google's recommended Gemma settings (temperature 1.0,
+ * top-k 64, top-p 0.95, no repetition penalty). `temperature: 0` means greedy.
+ */
+export const GEMMA_SAMPLING_DEFAULTS = { temperature: 1, topK: 64, topP: 0.95 } as const;
+
+export interface GenerationOutcome {
+  finishReason: FinishReason;
+  usage: TokenUsage;
+}
+
+export interface GenerationRequest {
+  nlc: NodeLlamaCpp;
+  model: LlamaModel;
+  sequence: LlamaContextSequence;
+  /** The chat format, or undefined for a plain completion. */
+  format: ChatFormat | undefined;
+  batch: ExecuteBatch;
+  signal: AbortSignal;
+  onText: (text: string) => void;
+}
+
+type StopReason =
+  | 'eogToken'
+  | 'stopGenerationTrigger'
+  | 'customStopTrigger'
+  | 'maxTokens'
+  | 'abort'
+  | 'functionCalls'
+  | string;
+
+function finishReasonOf(stopReason: StopReason, aborted: boolean): FinishReason {
+  if (stopReason === 'abort' || aborted) return 'abort';
+  if (stopReason === 'maxTokens') return 'length';
+  return 'stop';
+}
+
+/** Prompt tokens already in the sequence's KV cache (llama.cpp re-evaluates at least the last one). */
+function cachedPrefix(previous: readonly Token[], prompt: readonly Token[]): number {
+  const limit = Math.min(previous.length, prompt.length - 1);
+  let i = 0;
+  while (i < limit && previous[i] === prompt[i]) i++;
+  return Math.max(0, i);
+}
+
+function samplingOptions(request: GenerationRequest) {
+  const { sampling } = request.batch;
+  const penalties = sampling.presencePenalty !== undefined || sampling.frequencyPenalty !== undefined;
+  const stop = (sampling.stop ?? []).filter((s) => s.length > 0);
+  return {
+    temperature: sampling.temperature ?? GEMMA_SAMPLING_DEFAULTS.temperature,
+    topK: sampling.topK ?? GEMMA_SAMPLING_DEFAULTS.topK,
+    topP: sampling.topP ?? GEMMA_SAMPLING_DEFAULTS.topP,
+    ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
+    // Without a limit a model that never ends its turn would run on through context shifts forever.
+    maxTokens: sampling.maxTokens ?? request.sequence.context.contextSize,
+    repeatPenalty: penalties
+      ? {
+          penalty: 1,
+          presencePenalty: sampling.presencePenalty ?? 0,
+          frequencyPenalty: sampling.frequencyPenalty ?? 0,
+        }
+      : (false as const),
+    ...(stop.length > 0 ? { customStopTriggers: stop } : {}),
+  };
+}
+
+function translateError(error: unknown, contextSize: number): Error {
+  const message = redactSecrets(error instanceof Error ? error.message : String(error));
+  if (/context size is too small/i.test(message)) {
+    return new UsageError(`the prompt does not fit the ${contextSize}-token context`, {
+      hint: 'Shorten the prompt or raise the context size (--ctx / ATOMR_INFER_GEMMA_MAX_LEN).',
+      cause: error,
+    });
+  }
+  return new RuntimeFailure(`llama.cpp generation failed: ${message.split('\n')[0]}`, { cause: error });
+}
+
+/** The prompt as tokens, rendered the way LlamaChat / LlamaCompletion will render it (for usage counts). */
+function promptTokens(
+  request: GenerationRequest,
+  history: ReturnType<typeof toChatHistory> | undefined,
+): Token[] {
+  const { model, format, batch } = request;
+  if (format && history) {
+    return format.wrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(model.tokenizer);
+  }
+  const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
+  return [...bos, ...model.tokenize(toCompletionPrompt(batch.messages), false, 'trimLeadingSpace')];
+}
+
+/**
+ * Generates one answer on `sequence`, streaming text through `onText`; resolves once generation has stopped.
+ * usage.input is the whole rendered prompt (a prompt longer than the context is cut from the front by
+ * node-llama-cpp, and still counts in full); usage.cached is the prefix reused from the sequence's KV cache.
+ */
+export async function generate(request: GenerationRequest): Promise<GenerationOutcome> {
+  const { nlc, sequence, format, batch, signal, onText } = request;
+  const previous = sequence.contextTokens;
+  const history = format ? toChatHistory(batch.messages) : undefined;
+  const prompt = promptTokens(request, history);
+  let output = 0;
+  const usage = (): TokenUsage => ({ input: prompt.length, output, cached: cachedPrefix(previous, prompt) });
+  const common = {
+    ...samplingOptions(request),
+    signal,
+    stopOnAbortSignal: true,
+    onTextChunk: onText,
+    onToken: (tokens: Token[]) => {
+      output += tokens.length;
+    },
+  };
+  try {
+    if (format && history) {
+      const chat = new nlc.LlamaChat({
+        contextSequence: sequence,
+        chatWrapper: format.wrapper,
+        autoDisposeSequence: false,
+      });
+      try {
+        const result = await chat.generateResponse(history, common);
+        return { finishReason: finishReasonOf(result.metadata.stopReason, signal.aborted), usage: usage() };
+      } finally {
+        chat.dispose({ disposeSequence: false });
+      }
+    }
+    const completion = new nlc.LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const result = await completion.generateCompletionWithMeta(toCompletionPrompt(batch.messages), common);
+      return { finishReason: finishReasonOf(result.metadata.stopReason, signal.aborted), usage: usage() };
+    } finally {
+      completion.dispose({ disposeSequence: false });
+    }
+  } catch (error) {
+    if (signal.aborted) return { finishReason: 'abort', usage: usage() };
+    throw translateError(error, sequence.context.contextSize);
+  }
+}

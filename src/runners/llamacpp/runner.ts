@@ -1,0 +1,328 @@
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import { getVariant, isVariantId } from '../../core/catalog.js';
+import { InterruptedError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import type {
+  ExecuteBatch,
+  ExecuteOptions,
+  ModelRunner,
+  RunnerDescription,
+  RunnerSpec,
+  SessionRebuildCause,
+  TokenChunk,
+  TransportKind,
+  WeightSource,
+} from '../../core/model-runner.js';
+import { redactSecrets } from '../../core/secrets.js';
+import { Channel } from './channel.js';
+import { pickChatFormat, type ChatFormat } from './chat-format.js';
+import { getEngine, loadNodeLlamaCpp, logLinesSince, logMark, type NodeLlamaCpp } from './engine.js';
+import { generate, type GenerationOutcome } from './generate.js';
+import { preflightGguf, type GgufFacts } from './gguf/preflight.js';
+import { SequencePool } from './sequence-pool.js';
+import { DEFAULT_CONTEXT_CAP, type LlamaCppSettings } from './settings.js';
+import { defaultThreadCount } from './threads.js';
+import { resolveGgufWeights, type ResolvedWeights } from './weights.js';
+
+const GPU_LABELS: Record<string, string> = { cuda: 'CUDA', metal: 'Metal', vulkan: 'Vulkan' };
+
+/** A loaded model with its context: replaced as a whole by loadWeights, the context alone by rebuildSession. */
+interface Loaded {
+  weights: ResolvedWeights;
+  facts: GgufFacts;
+  model: LlamaModel;
+  format: ChatFormat;
+  instructionTuned: boolean;
+  context: LlamaContext;
+  pool: SequencePool<LlamaContextSequence>;
+  device: string;
+  transport: TransportKind;
+}
+
+interface ActiveRequest {
+  controller: AbortController;
+  settled: Promise<unknown>;
+}
+
+function pluralThreads(n: number): string {
+  return `${n} thread${n === 1 ? '' : 's'}`;
+}
+
+/** The llama.cpp runner: one GGUF model, one context with `sequences` slots, streamed generation. */
+export class LlamaCppRunner implements ModelRunner {
+  readonly runtimeKind = 'llama-cpp' as const;
+  readonly gilPinned = false;
+  private loaded: Loaded | undefined;
+  private readonly active = new Set<ActiveRequest>();
+  /** Set while the context or model is being replaced; execute() waits for it. */
+  private swapping: Promise<void> | undefined;
+  private disposing: Promise<void> | undefined;
+  private readonly threads: number;
+  private lastTransport: TransportKind;
+
+  private constructor(
+    private readonly nlc: NodeLlamaCpp,
+    private readonly llama: Llama,
+    private readonly spec: RunnerSpec,
+    private readonly settings: LlamaCppSettings,
+  ) {
+    this.threads = settings.threads ?? defaultThreadCount();
+    this.lastTransport = { kind: 'local-cpu', threads: this.threads };
+    // node-llama-cpp caps a context's threads at llama.maxThreads (4 on a CPU build): an explicit wish wins.
+    if (llama.maxThreads !== 0 && this.threads > llama.maxThreads) llama.maxThreads = this.threads;
+  }
+
+  static async create(spec: RunnerSpec, settings: LlamaCppSettings): Promise<LlamaCppRunner> {
+    // Resolve and validate the file before paying for node-llama-cpp: a bad file fails in milliseconds.
+    const weights = resolveGgufWeights(spec.model, spec.weights);
+    const facts = preflightGguf(weights.path);
+    const nlc = await loadNodeLlamaCpp();
+    const llama = await getEngine(settings.gpu ?? 'auto');
+    const runner = new LlamaCppRunner(nlc, llama, spec, settings);
+    runner.loaded = await runner.load(weights, facts);
+    return runner;
+  }
+
+  /** Still answers after dispose() (the last model's transport): a property read should never throw. */
+  get transportKind(): TransportKind {
+    return this.lastTransport;
+  }
+
+  private current(): Loaded {
+    if (this.disposing) throw new RuntimeFailure('the llama.cpp runner has been disposed');
+    if (!this.loaded) throw new RuntimeFailure('the llama.cpp runner has no model loaded');
+    return this.loaded;
+  }
+
+  private instructionTuned(facts: GgufFacts): boolean {
+    if (this.settings.instructionTuned !== undefined) return this.settings.instructionTuned;
+    if (isVariantId(this.spec.model)) return getVariant(this.spec.model).instructionTuned;
+    return facts.chatTemplate !== undefined;
+  }
+
+  private async load(weights: ResolvedWeights, facts: GgufFacts): Promise<Loaded> {
+    const mark = logMark();
+    let model: LlamaModel;
+    try {
+      model = await this.llama.loadModel({
+        modelPath: weights.path,
+        gpuLayers: this.llama.gpu === false ? 0 : (this.settings.gpuLayers ?? 'auto'),
+      });
+    } catch (error) {
+      const detail = logLinesSince(mark).at(-1) ?? (error instanceof Error ? error.message : String(error));
+      throw new ModelError(
+        `llama.cpp could not load ${weights.label}: ${redactSecrets(detail).split('\n')[0]}`,
+        {
+          code: 'model-load-failed',
+          hint: 'The file may be corrupt or need a newer llama.cpp; re-download it with atomr-infer pull.',
+          cause: error,
+        },
+      );
+    }
+    try {
+      const { context, pool } = await this.createContext(model, facts);
+      const gpuLayers = model.gpuLayers;
+      const onGpu = this.llama.gpu !== false && gpuLayers > 0;
+      const gpuName = onGpu ? ((await this.llama.getGpuDeviceNames())[0] ?? '') : '';
+      const gpuLabel = GPU_LABELS[String(this.llama.gpu)] ?? String(this.llama.gpu);
+      const device = onGpu
+        ? `${gpuLabel}${gpuName ? ` · ${gpuName}` : ''} · ${gpuLayers}/${facts.blockCount + 1} layers`
+        : `CPU · ${pluralThreads(this.threads)}`;
+      const transport: TransportKind = onGpu
+        ? { kind: 'local-gpu', device: gpuName || gpuLabel }
+        : { kind: 'local-cpu', threads: this.threads };
+      this.lastTransport = transport;
+      return {
+        weights,
+        facts,
+        model,
+        format: pickChatFormat(this.nlc, facts, model.tokenizer),
+        instructionTuned: this.instructionTuned(facts),
+        context,
+        pool,
+        device,
+        transport,
+      };
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
+  }
+
+  private async createContext(model: LlamaModel, facts: GgufFacts) {
+    const contextSize =
+      this.settings.contextSize ??
+      Math.min(facts.contextLength > 0 ? facts.contextLength : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
+    const sequences = this.settings.sequences ?? 1;
+    try {
+      const context = await model.createContext({
+        contextSize,
+        sequences,
+        threads: this.threads,
+        ...(this.settings.batchSize !== undefined ? { batchSize: this.settings.batchSize } : {}),
+      });
+      const slots = Array.from({ length: sequences }, () => context.getSequence());
+      return { context, pool: new SequencePool(slots) };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new RuntimeFailure(
+        `llama.cpp could not create a ${contextSize}-token context: ${redactSecrets(message).split('\n')[0]}`,
+        {
+          hint: 'Lower the context size (--ctx / ATOMR_INFER_GEMMA_MAX_LEN) or the number of sequences.',
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
+    while (this.swapping) await this.swapping;
+    const loaded = this.current();
+    const { requestId } = batch;
+    const abortChunk = (): TokenChunk => ({
+      requestId,
+      textDelta: '',
+      finishReason: 'abort',
+      usage: { input: 0, output: 0, cached: 0 },
+    });
+    const external = options.signal;
+    if (external?.aborted) {
+      yield abortChunk();
+      return;
+    }
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(external?.reason);
+    external?.addEventListener('abort', onAbort, { once: true });
+    // Registered before waiting for a slot, so a rebuild/dispose that starts meanwhile aborts this request too
+    // and waits for it (`settled` = native generation has stopped, whatever the consumer does).
+    let markSettled!: () => void;
+    const request: ActiveRequest = {
+      controller,
+      settled: new Promise<void>((resolve) => (markSettled = resolve)),
+    };
+    this.active.add(request);
+    let sequence: LlamaContextSequence | undefined;
+    let run: Promise<GenerationOutcome> | undefined;
+    let finished = false;
+    try {
+      try {
+        sequence = await loaded.pool.acquire(controller.signal);
+      } catch (error) {
+        if (error instanceof InterruptedError) {
+          yield abortChunk();
+          return;
+        }
+        throw error;
+      }
+      const channel = new Channel<string>();
+      const mode = batch.mode ?? (loaded.instructionTuned ? 'chat' : 'completion');
+      run = generate({
+        nlc: this.nlc,
+        model: loaded.model,
+        sequence,
+        format: mode === 'chat' ? loaded.format : undefined,
+        batch,
+        signal: controller.signal,
+        onText: (text) => channel.push(text),
+      }).finally(() => channel.close());
+      run.then(markSettled, markSettled);
+      for (;;) {
+        const next = await channel.next();
+        if (next.done) break;
+        const burst = channel.drain();
+        yield { requestId, textDelta: burst.length > 0 ? next.value + burst.join('') : next.value };
+      }
+      const outcome = await run;
+      finished = true;
+      yield { requestId, textDelta: '', finishReason: outcome.finishReason, usage: outcome.usage };
+    } finally {
+      // The consumer left early (or generation failed): stop decoding before the slot is reused.
+      if (!finished) controller.abort();
+      if (run) await run.catch(() => undefined);
+      markSettled();
+      this.active.delete(request);
+      external?.removeEventListener('abort', onAbort);
+      if (sequence) loaded.pool.release(sequence);
+    }
+  }
+
+  /** Aborts every running request and waits until their native generation has stopped. */
+  private async stopAll(reason: string): Promise<void> {
+    const error = new InterruptedError(reason);
+    this.loaded?.pool.rejectWaiters(error);
+    const running = [...this.active];
+    for (const request of running) request.controller.abort(error);
+    await Promise.all(running.map((request) => request.settled));
+  }
+
+  private async swap(work: () => Promise<void>): Promise<void> {
+    while (this.swapping) await this.swapping;
+    const done = (async () => {
+      try {
+        await work();
+      } finally {
+        this.swapping = undefined;
+      }
+    })();
+    this.swapping = done;
+    return done;
+  }
+
+  async rebuildSession(cause: SessionRebuildCause): Promise<void> {
+    const loaded = this.current();
+    await this.swap(async () => {
+      await this.stopAll(`session rebuilt (${cause})`);
+      await loaded.context.dispose();
+      const { context, pool } = await this.createContext(loaded.model, loaded.facts);
+      this.loaded = { ...loaded, context, pool };
+    });
+  }
+
+  async loadWeights(source: WeightSource): Promise<void> {
+    this.current();
+    const weights = resolveGgufWeights(this.spec.model, source);
+    const facts = preflightGguf(weights.path);
+    await this.swap(async () => {
+      await this.stopAll('model replaced');
+      const old = this.loaded;
+      this.loaded = undefined;
+      if (old) {
+        await old.context.dispose();
+        await old.model.dispose();
+      }
+      this.loaded = await this.load(weights, facts);
+    });
+  }
+
+  rateLimits(): undefined {
+    return undefined;
+  }
+
+  estimateCostUsd(): number {
+    return 0;
+  }
+
+  describe(): RunnerDescription {
+    const loaded = this.current();
+    return {
+      model: this.spec.model,
+      runtime: 'llama-cpp',
+      device: loaded.device,
+      mode: loaded.instructionTuned ? 'chat' : 'completion',
+      contextSize: loaded.context.contextSize,
+    };
+  }
+
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      while (this.swapping) await this.swapping.catch(() => undefined);
+      await this.stopAll('runner disposed');
+      const loaded = this.loaded;
+      this.loaded = undefined;
+      if (loaded) {
+        await loaded.context.dispose();
+        await loaded.model.dispose();
+      }
+    })();
+    return this.disposing;
+  }
+}

@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getVariant, isVariantId } from '../../core/catalog.js';
+import { ModelError } from '../../core/errors.js';
+import { hfHubCacheDir } from '../../core/paths.js';
+import type { WeightSource } from '../../core/model-runner.js';
+import { locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
+
+/** Where a runner's GGUF came from, for describe() and error messages. */
+export interface ResolvedWeights {
+  path: string;
+  /** `org/repo/file.gguf@commit` for cached Hub files; the path otherwise. */
+  label: string;
+}
+
+function pullHint(model: string): string {
+  return `Fetch it with: atomr-infer pull --model ${model} --runtime llama-cpp`;
+}
+
+/**
+ * Finds the GGUF file a weight source names: a local path, or a file in the Hugging Face cache (never the
+ * network: fetching is `pull`'s job). Missing weights are a ModelError whose hint is the command that fetches them.
+ */
+export function resolveGgufWeights(
+  model: string,
+  source: WeightSource,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedWeights {
+  if (source.kind === 'runtime-managed') {
+    throw new ModelError(
+      `the llama.cpp runner loads GGUF files, not runtime-managed weights ("${source.id}")`,
+      {
+        hint: 'Give a local .gguf path or a Hugging Face GGUF repo.',
+      },
+    );
+  }
+  if (source.kind === 'local-path') {
+    const path = resolve(source.path);
+    if (!existsSync(path)) {
+      throw new ModelError(`model file ${path} does not exist`, {
+        code: 'model-missing',
+        hint: 'Check the path, or use a catalog model id (atomr-infer pull fetches those).',
+      });
+    }
+    return { path, label: path };
+  }
+  const cacheDir = hfHubCacheDir(env);
+  const spec: GgufSpec =
+    source.file !== undefined
+      ? { kind: 'hf-file', repo: source.repo, file: source.file }
+      : { kind: 'hf-quant', repo: source.repo, quant: catalogQuant(model, source.repo) };
+  const located = locateGguf(spec, cacheDir, source.revision ?? 'main');
+  if (!located) {
+    const what =
+      source.file !== undefined
+        ? `${source.repo}/${source.file}`
+        : `a ${spec.kind === 'hf-quant' ? spec.quant + ' ' : ''}GGUF of ${source.repo}`;
+    throw new ModelError(`${model}: ${what} is not in the Hugging Face cache (${cacheDir})`, {
+      code: 'model-not-cached',
+      hint: pullHint(model),
+    });
+  }
+  return {
+    path: located.path,
+    label: `${located.repo}/${located.file}${located.commit ? `@${located.commit.slice(0, 10)}` : ''}`,
+  };
+}
+
+/** The catalog's quantisation when `model` is a catalog variant served from `repo`; else any GGUF (''). */
+function catalogQuant(model: string, repo: string): string {
+  if (isVariantId(model)) {
+    const { gguf } = getVariant(model);
+    if (gguf.repo === repo) return gguf.quant;
+  }
+  return '';
+}
