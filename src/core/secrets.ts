@@ -28,6 +28,8 @@ export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env
     const value = env[name]?.trim();
     if (value && value.length >= 4) secrets.add(value);
   }
-  for (const secret of secrets) result = result.split(secret).join('***');
+  // Longest first: a secret that contains another must be hidden whole, not leave its tail behind.
+  const longestFirst = [...secrets].sort((a, b) => b.length - a.length);
+  for (const secret of longestFirst) result = result.split(secret).join('***');
   return result;
 }

@@ -16,6 +16,8 @@ export interface CheckResult {
   reason?: string;
   /** What the user can do about it. */
   hint?: string;
+  /** The runtime this check concerns when only one needs it (absent: both). */
+  runtime?: 'vllm' | 'llama-cpp';
 }
 
 export interface GpuInfo {
@@ -52,6 +54,22 @@ export interface LlamaCppReadyConfig {
   contextSize: number;
   threads: number;
   gpu: 'cuda' | 'metal' | 'vulkan' | false;
+  /** The GGUF file already in the Hugging Face cache (or the local override), when there is one. */
+  ggufPath?: string;
+}
+
+/** What the probe knows about each runtime's weights (sizes in GiB). */
+export interface ProbeWeights {
+  /** The Hugging Face hub cache the checks looked in. */
+  hubCache: string;
+  vllm: { repo: string; cached: boolean; sizeGiB: number; sizeSource: 'measured' | 'hub' | 'estimate' };
+  gguf: {
+    source: string;
+    cached: boolean;
+    path?: string;
+    sizeGiB: number;
+    sizeSource: 'measured' | 'hub' | 'estimate';
+  };
 }
 
 export interface ProbeReport {
@@ -67,4 +85,14 @@ export interface ProbeReport {
   checks: CheckResult[];
   gpus: GpuInfo[];
   config: VllmReadyConfig | LlamaCppReadyConfig | null;
+  /**
+   * The GPU the runner should use (the visible one with the most free VRAM). CUDA numbers devices from the
+   * first visible one, so provisioning pins it with `CUDA_VISIBLE_DEVICES=<uuid>` when it is not the first.
+   */
+  selectedGpu?: GpuInfo;
+  weights?: ProbeWeights;
+  /** Sentences worth knowing that are not failures (auto-provisioning off, CUDA_VISIBLE_DEVICES, estimates). */
+  notes?: string[];
+  /** How long the probe took, in milliseconds. */
+  elapsedMs?: number;
 }
