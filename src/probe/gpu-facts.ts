@@ -1,5 +1,5 @@
 import { redactSecrets } from '../core/secrets.js';
-import type { CommandRunner } from '../core/subprocess.js';
+import type { CommandOptions, CommandRunner } from '../core/subprocess.js';
 import { formatSeconds } from './units.js';
 import {
   NVIDIA_SMI_ARGS,
@@ -7,7 +7,6 @@ import {
   parseNvidiaSmiCsv,
   type ParsedNvidiaGpu,
 } from './nvidia-smi.js';
-import type { SpawnOptions } from './spawn-runner.js';
 
 /** What `nvidia-smi` told us, before any judgement about the model. */
 export type GpuFacts =
@@ -24,7 +23,7 @@ export async function queryNvidiaGpus(
   timeoutMs = NVIDIA_SMI_TIMEOUT_MS,
   signal?: AbortSignal,
 ): Promise<GpuFacts> {
-  const options: SpawnOptions = { env, timeoutMs, ...(signal ? { signal } : {}) };
+  const options: CommandOptions = { env, timeoutMs, ...(signal ? { signal } : {}) };
   const result = await commands.run('nvidia-smi', NVIDIA_SMI_ARGS, options);
   if (result.notFound) return { status: 'absent' };
   if (result.timedOut) {

@@ -26,7 +26,7 @@ export type { DownloadSizes } from './weights-facts.js';
 export type { MachineFacts } from './scan.js';
 export { scanMachine } from './scan.js';
 export { pythonFromEnv } from './python-facts.js';
-export { createSpawnRunner } from './spawn-runner.js';
+export { createCommandRunner } from '../core/subprocess.js';
 
 export interface ProbeOptions {
   settings: Settings;

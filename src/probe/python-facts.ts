@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../core/env-names.js';
 import { redactSecrets } from '../core/secrets.js';
-import type { CommandRunner } from '../core/subprocess.js';
+import type { CommandOptions, CommandRunner } from '../core/subprocess.js';
 import { formatSeconds } from './units.js';
-import type { SpawnOptions } from './spawn-runner.js';
 
 /**
  * The python and vllm checks share ONE spawn of probes/python-env.py, which prints the interpreter version and
@@ -89,7 +88,7 @@ export async function inspectPython(
   timeoutMs = PYTHON_TIMEOUT_MS,
   signal?: AbortSignal,
 ): Promise<PythonFacts> {
-  const options: SpawnOptions = { env, timeoutMs, ...(signal ? { signal } : {}) };
+  const options: CommandOptions = { env, timeoutMs, ...(signal ? { signal } : {}) };
   const result = await commands.run(interpreter, [PYTHON_PROBE_SCRIPT], options);
   if (result.notFound) return { status: 'not-found', interpreter };
   if (result.timedOut) {

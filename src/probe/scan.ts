@@ -5,7 +5,7 @@ import { readDiskFree, type DiskFacts } from './disk-facts.js';
 import { NVIDIA_SMI_TIMEOUT_MS, queryNvidiaGpus, type GpuFacts } from './gpu-facts.js';
 import { readMemory, type MemoryFacts } from './memory-facts.js';
 import { PYTHON_TIMEOUT_MS, inspectPython, type PythonFacts } from './python-facts.js';
-import { createSpawnRunner } from './spawn-runner.js';
+import { createCommandRunner } from '../core/subprocess.js';
 import { readCpuCores, readOtherGpus, type CpuFacts, type PlatformOptions } from './system-facts.js';
 import type { GpuInfo } from './types.js';
 import { bytesToGiB, formatSeconds, roundGiB } from './units.js';
@@ -52,7 +52,7 @@ export interface ScanOptions {
 export async function scanMachine(options: ScanOptions): Promise<MachineFacts> {
   const started = performance.now();
   const { env, signal } = options;
-  const commands = options.commands ?? createSpawnRunner();
+  const commands = options.commands ?? createCommandRunner();
   const timeouts = options.timeouts ?? {};
   const cacheDir = hfHubCacheDir(env);
 

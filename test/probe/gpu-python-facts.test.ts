@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryNvidiaGpus } from '../../src/probe/gpu-facts.js';
 import { inspectPython, parsePythonEnvOutput, PYTHON_PROBE_SCRIPT } from '../../src/probe/python-facts.js';
-import { createSpawnRunner } from '../../src/probe/spawn-runner.js';
+import { createCommandRunner } from '../../src/core/subprocess.js';
 import { createFakeBin, realPython, type FakeBin } from '../helpers/fake-bin.js';
 import { sample } from './samples.js';
 
-const runner = createSpawnRunner();
+const runner = createCommandRunner();
 let bin: FakeBin;
 
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../src/core/subprocess.js';
 import { runProbe, scanMachine } from '../../src/probe/index.js';
-import { createSpawnRunner } from '../../src/probe/spawn-runner.js';
+import { createCommandRunner } from '../../src/core/subprocess.js';
 import { createFakeBin, type FakeBin } from '../helpers/fake-bin.js';
 import { settings } from './fixtures.js';
 import { sample } from './samples.js';
@@ -114,13 +114,13 @@ describe('checks with their own timeouts (real spawns of fake programs)', () => 
   });
 });
 
-describe('createSpawnRunner', () => {
+describe('createCommandRunner', () => {
   let bin: FakeBin;
   beforeEach(() => {
     bin = createFakeBin();
   });
   afterEach(() => bin.cleanup());
-  const runner = createSpawnRunner();
+  const runner = createCommandRunner();
 
   it('captures stdout, stderr and the exit code without a shell', async () => {
     bin.add('tool', { stdout: 'out; $(not run)\n', stderr: 'err\n', exitCode: 7 });

@@ -29,11 +29,11 @@ export function registerProbeCommand(program: Command, setExitCode: (code: numbe
       // the children run on another core while this one loads the settings validators (zod: ~65 ms) and the
       // verdict code. A configuration error cancels them.
       const controller = new AbortController();
-      const [{ createSpawnRunner }, { inspectPython, pythonFromEnv }] = await Promise.all([
-        import('../../probe/spawn-runner.js'),
+      const [{ createCommandRunner }, { inspectPython, pythonFromEnv }] = await Promise.all([
+        import('../../core/subprocess.js'),
         import('../../probe/python-facts.js'),
       ]);
-      const commands = createSpawnRunner();
+      const commands = createCommandRunner();
       const python = pythonFromEnv(env);
       const pythonFacts = inspectPython(commands, python, env, undefined, controller.signal);
       const { scanMachine } = await import('../../probe/scan.js');
