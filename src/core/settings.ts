@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { DEFAULT_MODEL, VARIANT_IDS, closestVariantId, isVariantId, type VariantId } from './catalog.js';
 import { ENV } from './env-names.js';
 import { ConfigError, UsageError } from './errors.js';
@@ -53,59 +52,79 @@ const FLAG_NAMES: Partial<Record<keyof Settings, string>> = {
   gpuMemoryUtilization: '--gpu-util',
 };
 
-const autoSchema = z
-  .string()
-  .transform((raw) => raw.trim().toLowerCase())
-  .pipe(
-    z.union([
-      z.enum(AUTO_ON).transform((): AutoProvision => 'on'),
-      z.enum(AUTO_OFF).transform((): AutoProvision => 'off'),
-      z.literal(AUTO_SKIP_QUIETLY).transform((): AutoProvision => 'skip-quietly'),
-    ]),
-  );
+/**
+ * One parser per setting: text in, value out, or `undefined` when the text is not acceptable.
+ * Deliberately not zod: these are nine scalars, and loading zod (~65 ms idle) was most of `probe`'s time budget.
+ */
+interface Parser<T> {
+  parse(text: string): T | undefined;
+  accepted: string;
+}
 
-const numberText = z
-  .string()
-  .trim()
-  .regex(/^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/)
-  .transform(Number);
+const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-const SCHEMAS = {
+function decimal(text: string): number | undefined {
+  const trimmed = text.trim();
+  return DECIMAL.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+function oneOf<T extends string>(values: readonly T[], text: string): T | undefined {
+  return (values as readonly string[]).includes(text) ? (text as T) : undefined;
+}
+
+const PARSERS = {
   auto: {
-    schema: autoSchema,
+    parse: (text: string): AutoProvision | undefined => {
+      const value = text.trim().toLowerCase();
+      if (oneOf(AUTO_ON, value)) return 'on';
+      if (oneOf(AUTO_OFF, value)) return 'off';
+      return value === AUTO_SKIP_QUIETLY ? 'skip-quietly' : undefined;
+    },
     accepted: `one of ${[...AUTO_ON, ...AUTO_OFF, AUTO_SKIP_QUIETLY].join(', ')}`,
   },
   deployment: {
-    schema: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/),
+    parse: (text: string) => {
+      const value = text.trim();
+      return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value) ? value : undefined;
+    },
     accepted: 'a name of letters, digits, ".", "_" or "-" (at most 63, starting with a letter or digit)',
   },
   gpuMemoryUtilization: {
-    schema: numberText.pipe(z.number().gt(0).lte(1)),
+    parse: (text: string) => {
+      const value = decimal(text);
+      return value !== undefined && value > 0 && value <= 1 ? value : undefined;
+    },
     accepted: 'a number greater than 0 and at most 1 (e.g. 0.5)',
   },
   maxModelLen: {
-    schema: z
-      .string()
-      .trim()
-      .regex(/^\d+$/)
-      .transform(Number)
-      .pipe(z.number().int().positive().max(1_048_576)),
+    parse: (text: string) => {
+      const value = text.trim();
+      if (!/^\d+$/.test(value)) return undefined;
+      const tokens = Number(value);
+      return tokens > 0 && tokens <= 1_048_576 ? tokens : undefined;
+    },
     accepted: 'a positive integer number of tokens (e.g. 8192)',
   },
-  runtime: { schema: z.enum(RUNTIMES), accepted: `one of ${RUNTIMES.join(', ')}` },
+  runtime: {
+    parse: (text: string) => oneOf(RUNTIMES, text),
+    accepted: `one of ${RUNTIMES.join(', ')}`,
+  },
   cpuOffloadGb: {
-    schema: numberText.pipe(z.number().gte(0)),
+    parse: (text: string) => {
+      const value = decimal(text);
+      return value !== undefined && value >= 0 ? value : undefined;
+    },
     accepted: 'a number of GB greater than or equal to 0',
   },
-  python: { schema: z.string().trim().min(1), accepted: 'a path to a Python interpreter' },
+  python: {
+    parse: (text: string) => text.trim() || undefined,
+    accepted: 'a path to a Python interpreter',
+  },
   ggufOverride: {
-    schema: z.string().trim().min(1),
+    parse: (text: string) => text.trim() || undefined,
     accepted: 'hf:<repo>[:<quant>], hf:<repo>/<file>.gguf or a path',
   },
-} as const;
+} satisfies { [K in keyof Settings]?: Parser<unknown> };
 
 type Source = { kind: 'env'; name: string } | { kind: 'flag'; name: string };
 
@@ -132,14 +151,14 @@ function pick(
   return { raw: value, source: { kind: 'env', name: envName } };
 }
 
-function parseWith<K extends keyof typeof SCHEMAS>(
+function parseWith<K extends keyof typeof PARSERS>(
   key: K,
   picked: { raw: string; source: Source },
-): z.output<(typeof SCHEMAS)[K]['schema']> {
-  const { schema, accepted } = SCHEMAS[key];
-  const result = schema.safeParse(picked.raw);
-  if (!result.success) fail(picked.source, picked.raw, accepted);
-  return result.data as z.output<(typeof SCHEMAS)[K]['schema']>;
+): NonNullable<ReturnType<(typeof PARSERS)[K]['parse']>> {
+  const parser: Parser<unknown> = PARSERS[key];
+  const value = parser.parse(picked.raw);
+  if (value === undefined) fail(picked.source, picked.raw, parser.accepted);
+  return value as NonNullable<ReturnType<(typeof PARSERS)[K]['parse']>>;
 }
 
 /** Validates a model id from any source, suggesting the closest supported id. */
