@@ -1,0 +1,70 @@
+import type { ModelRunner, RunnerDescription } from '../../core/model-runner.js';
+import type { Conversation } from './conversation.js';
+import { formatStats } from './format-stats.js';
+import { streamTurn, type TurnResult } from './stream-turn.js';
+
+export interface PlainChatIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** The `--json` event lines: one `token` per delta, then one `done`. */
+export type ChatJsonEvent =
+  | { type: 'token'; text: string }
+  | {
+      type: 'done';
+      model: string;
+      runtime: string;
+      finishReason: TurnResult['finishReason'];
+      usage: TurnResult['usage'] | null;
+      outputTokens: number;
+      ttftMs: number | null;
+      tokensPerSecond: number | null;
+    };
+
+function round(value: number | undefined, digits = 1): number | null {
+  if (value === undefined) return null;
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/**
+ * One prompt, one answer, written to stdout as it streams and nothing else on stdout (diagnostics go to
+ * stderr). With `json`, stdout carries JSON lines instead of text.
+ */
+export async function runPlainChat(
+  runner: ModelRunner,
+  description: RunnerDescription,
+  conversation: Conversation,
+  prompt: string,
+  options: { json: boolean; signal: AbortSignal },
+  io: PlainChatIo,
+): Promise<TurnResult> {
+  const write = options.json
+    ? (delta: string) => io.stdout.write(`${JSON.stringify({ type: 'token', text: delta })}\n`)
+    : (delta: string) => io.stdout.write(delta);
+  const result = await streamTurn(runner, conversation.batchFor(prompt), {
+    signal: options.signal,
+    onDelta: write,
+  });
+
+  if (options.json) {
+    const done: ChatJsonEvent = {
+      type: 'done',
+      model: description.model,
+      runtime: description.runtime,
+      finishReason: result.finishReason,
+      usage: result.usage ?? null,
+      outputTokens: result.outputTokens,
+      ttftMs: round(result.ttftMs),
+      tokensPerSecond: round(result.tokensPerSecond),
+    };
+    io.stdout.write(`${JSON.stringify(done)}\n`);
+  } else if (result.text !== '' && !result.text.endsWith('\n')) {
+    io.stdout.write('\n');
+  }
+
+  if (result.finishReason === 'abort') io.stderr.write('atomr-infer: answer interrupted\n');
+  else if (io.stderr.isTTY && !options.json) io.stderr.write(`${formatStats(result)}\n`);
+  return result;
+}

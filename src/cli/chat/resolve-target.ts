@@ -1,0 +1,232 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { getVariant, isVariantId, type VariantId } from '../../core/catalog.js';
+import type { Deployment } from '../../core/deployments.js';
+import { ENV } from '../../core/env-names.js';
+import { ModelError, UsageError } from '../../core/errors.js';
+import type { RunnerSpec, RuntimeKind } from '../../core/model-runner.js';
+import { hfHubCacheDir } from '../../core/paths.js';
+import { parseModelId, resolveSettings, type Settings } from '../../core/settings.js';
+import { cachedCommit } from '../../hub/cache-layout.js';
+import { ggufSpecFor, locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
+import { remoteRunnerSpec } from '../../runners/remote/spec.js';
+import type { ChatOptions } from './options.js';
+
+/**
+ * Decides which runner `atomr-infer chat` drives: a `.gguf` path, a catalog model id from the Hugging Face
+ * cache, or (without `--model`) the registered default deployment. Nothing heavy is loaded here.
+ */
+export interface ChatTarget {
+  spec: RunnerSpec;
+  /** What the header shows as the model. */
+  label: string;
+  /** `undefined`: the runner decides (describe().mode), e.g. for a bare GGUF file. */
+  mode: 'chat' | 'completion' | undefined;
+  source: 'gguf-path' | 'catalog' | 'deployment' | 'remote';
+}
+
+/** Runner knobs `chat` can set; each runtime gets them under its own setting names. */
+interface RunnerKnobs {
+  contextSize: number | undefined;
+  threads: number | undefined;
+}
+
+export async function resolveChatTarget(
+  options: ChatOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChatTarget> {
+  if (options.runtime?.trim() === 'remote' || options.endpoint !== undefined) return remoteTarget(options);
+  const modelFlag = options.model;
+  const asPath = modelFlag !== undefined && looksLikeGgufPath(modelFlag);
+  const settings = resolveSettings(env, {
+    runtime: options.runtime,
+    maxLen: options.ctx,
+    model: modelFlag !== undefined && !asPath ? modelFlag : undefined,
+  });
+  const knobs: RunnerKnobs = { contextSize: settings.maxModelLen, threads: options.threads };
+
+  if (modelFlag !== undefined && asPath) return ggufPathTarget(modelFlag, settings, options, knobs);
+  if (modelFlag !== undefined) {
+    const id = parseModelId(modelFlag, '--model');
+    return catalogTarget(id, settings, knobs, env);
+  }
+  const deployment = await resolveDefaultDeployment(settings, env, options.yes === true);
+  return deploymentTarget(deployment, options, knobs);
+}
+
+/** `--runtime remote --endpoint <url> --model <name>`: an OpenAI-compatible endpoint (docs/serve.md). */
+function remoteTarget(options: ChatOptions): ChatTarget {
+  const runtime = options.runtime?.trim();
+  if (runtime !== undefined && runtime !== 'remote') {
+    throw new UsageError(`--endpoint applies to --runtime remote, not --runtime ${runtime}`);
+  }
+  if (!options.endpoint) {
+    throw new UsageError('--runtime remote needs --endpoint <url>', {
+      hint: 'e.g. --runtime remote --endpoint http://10.0.0.5:8000/v1 --model google/gemma-4-E4B-it',
+    });
+  }
+  if (options.model === undefined) {
+    throw new UsageError('--runtime remote needs --model <name>: the model name the endpoint serves');
+  }
+  const spec = remoteRunnerSpec({ endpoint: options.endpoint, model: options.model });
+  return { spec, label: spec.model, mode: undefined, source: 'remote' };
+}
+
+/** A `.gguf` suffix, or an existing file (the runner's preflight rejects it if it is not GGUF). */
+function looksLikeGgufPath(value: string): boolean {
+  if (value.toLowerCase().endsWith('.gguf')) return true;
+  try {
+    return statSync(value).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function ggufPathTarget(
+  raw: string,
+  settings: Settings,
+  options: ChatOptions,
+  knobs: RunnerKnobs,
+): ChatTarget {
+  if (options.runtime !== undefined && settings.runtime === 'vllm') {
+    throw new UsageError(`--runtime vllm cannot load a GGUF file (${raw}): expected llama-cpp or auto`);
+  }
+  const path = resolve(raw);
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new ModelError(`--model ${JSON.stringify(raw)}: no such file`, {
+      code: 'model-file-missing',
+      hint: 'pass a path to a .gguf file or a model id (see `atomr-infer chat --help`)',
+    });
+  }
+  return {
+    spec: {
+      runtime: 'llama-cpp',
+      model: basename(path),
+      weights: { kind: 'local-path', path },
+      settings: runnerSettings('llama-cpp', knobs),
+    },
+    label: basename(path),
+    mode: undefined,
+    source: 'gguf-path',
+  };
+}
+
+function catalogTarget(
+  id: VariantId,
+  settings: Settings,
+  knobs: RunnerKnobs,
+  env: NodeJS.ProcessEnv,
+): ChatTarget {
+  const mode = getVariant(id).instructionTuned ? 'chat' : 'completion';
+  const cacheDir = hfHubCacheDir(env);
+  // `auto` means llama.cpp here: the probe picks vLLM when provisioning; an ad-hoc chat takes vLLM only on request.
+  if (settings.runtime === 'vllm') {
+    if (!cachedCommit(cacheDir, id, 'main')) throw notCached(id, `${id} in ${cacheDir}`);
+    return {
+      spec: {
+        runtime: 'vllm',
+        model: id,
+        weights: { kind: 'huggingface', repo: id },
+        settings: runnerSettings('vllm', knobs),
+      },
+      label: id,
+      mode,
+      source: 'catalog',
+    };
+  }
+  const spec = ggufSpecFor(id, settings.ggufOverride);
+  const located = locateGguf(spec, cacheDir);
+  if (!located) throw notCached(id, describeGgufSpec(spec, cacheDir));
+  return {
+    spec: {
+      runtime: 'llama-cpp',
+      model: id,
+      // Pinned to the file and commit found, so the runner loads exactly what was checked here.
+      weights:
+        located.repo !== undefined && located.file !== undefined
+          ? {
+              kind: 'huggingface',
+              repo: located.repo,
+              file: located.file,
+              revision: located.commit ?? 'main',
+            }
+          : { kind: 'local-path', path: located.path },
+      settings: runnerSettings('llama-cpp', knobs),
+    },
+    label: id,
+    mode,
+    source: 'catalog',
+  };
+}
+
+function describeGgufSpec(spec: GgufSpec, cacheDir: string): string {
+  switch (spec.kind) {
+    case 'local':
+      return `${spec.path} (from ${ENV.ggufOverride})`;
+    case 'hf-file':
+      return `${spec.repo}/${spec.file} in ${cacheDir}`;
+    case 'hf-quant':
+      return `a ${spec.quant} GGUF of ${spec.repo} in ${cacheDir}`;
+  }
+}
+
+function notCached(id: VariantId, lookedFor: string): ModelError {
+  return new ModelError(`${id} is not downloaded yet (looked for ${lookedFor})`, {
+    code: 'model-not-cached',
+    hint: `fetch it with \`atomr-infer pull --model ${id}\``,
+  });
+}
+
+/**
+ * The deployment `chat` uses without `--model`: `settings.deployment` (default `gemma-local`) from the registry,
+ * provisioned first when it is absent and auto-provisioning is on (see src/cli/provisioning/default-deployment.ts).
+ */
+export async function resolveDefaultDeployment(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  yes = false,
+): Promise<Deployment> {
+  const { ensureDefaultDeployment } = await import('../provisioning/default-deployment.js');
+  return ensureDefaultDeployment(settings, env, { yes });
+}
+
+function deploymentTarget(deployment: Deployment, options: ChatOptions, knobs: RunnerKnobs): ChatTarget {
+  if (
+    options.runtime !== undefined &&
+    options.runtime.trim() !== 'auto' &&
+    options.runtime.trim() !== deployment.runtime
+  ) {
+    throw new UsageError(
+      `--runtime ${options.runtime} does not match deployment "${deployment.name}" (runtime ${deployment.runtime}): --runtime applies with --model`,
+    );
+  }
+  return {
+    spec: {
+      runtime: deployment.runtime,
+      model: deployment.model,
+      weights: deployment.weights,
+      settings: { ...deployment.settings, ...runnerSettings(deployment.runtime, knobs) },
+    },
+    label: deployment.model,
+    mode: catalogModeOf(deployment.model),
+    source: 'deployment',
+  };
+}
+
+/** Catalog models know whether they are instruction-tuned; anything else is left to the runner. */
+function catalogModeOf(model: string): 'chat' | 'completion' | undefined {
+  if (!isVariantId(model)) return undefined;
+  return getVariant(model).instructionTuned ? 'chat' : 'completion';
+}
+
+/** Only the knobs the user set, under each runtime's own setting names. */
+function runnerSettings(runtime: RuntimeKind, knobs: RunnerKnobs): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  if (runtime === 'llama-cpp') {
+    if (knobs.contextSize !== undefined) settings.contextSize = knobs.contextSize;
+    if (knobs.threads !== undefined) settings.threads = knobs.threads;
+  } else if (runtime === 'vllm') {
+    if (knobs.contextSize !== undefined) settings.maxModelLen = knobs.contextSize;
+  }
+  return settings;
+}
