@@ -37,6 +37,8 @@ if (process.argv[2] === '--raw') {
     contextSequence: context.getSequence(),
     chatWrapper: new GemmaChatWrapper(),
   });
+  // Like for like with the runner: no LlamaChatSession default system prompt, no repeat penalty.
+  session.setChatHistory([]);
   let first;
   let last;
   let chunks = 0;
@@ -44,6 +46,7 @@ if (process.argv[2] === '--raw') {
   await session.prompt(PROMPT, {
     maxTokens: tokens,
     ...SAMPLING,
+    repeatPenalty: false,
     onTextChunk() {
       const now = performance.now();
       first ??= now;
