@@ -11,10 +11,28 @@ export function registerProvisionCommand(program: Command, setExitCode: (code: n
       '-m, --model <id>',
       'catalog model id (default: ATOMR_INFER_GEMMA_MODEL or google/gemma-4-E4B-it)',
     )
-    .option('--runtime <auto|vllm|llama-cpp>', 'force a runtime (default: ATOMR_INFER_GEMMA_RUNTIME or auto)')
+    .option(
+      '--runtime <auto|vllm|llama-cpp|remote>',
+      'force a runtime (default: ATOMR_INFER_GEMMA_RUNTIME or auto)',
+    )
     .option('-y, --yes', 'do not ask before downloading')
     .option('--json', 'progress events and the outcome as JSON lines on stdout')
-    .action(async (flags: ProvisionFlags) => {
+    .option(
+      '--endpoint <url>',
+      'with --runtime remote: register this OpenAI-compatible endpoint (nothing is downloaded)',
+    )
+    .action(async (flags: ProvisionFlags & { endpoint?: string }) => {
+      const remote = await import('../../runners/remote/deployment.js');
+      if (remote.wantsRemote(flags)) {
+        const { deployment, changed } = await remote.provisionRemote(flags);
+        const endpoint = String(deployment.settings.endpoint);
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify({ event: 'result', status: 'ready', changed, loadChecked: true, deployment })}\n`
+            : `Ready: ${deployment.name} → ${deployment.model} on remote (${endpoint})${changed ? '' : ' (unchanged)'}\n`,
+        );
+        return;
+      }
       const { runProvisionCommand } = await import('../provisioning/provision-command.js');
       await runProvisionCommand(flags, { setExitCode });
     });

@@ -1,0 +1,130 @@
+import { RuntimeFailure } from '../../core/errors.js';
+import {
+  messageText,
+  type ExecuteBatch,
+  type FinishReason,
+  type Message,
+  type TokenUsage,
+} from '../../core/model-runner.js';
+import { redactSecrets } from '../../core/secrets.js';
+
+/**
+ * Our seam's types ⇄ the OpenAI wire format, for the remote runner: request bodies for `/chat/completions`
+ * and `/completions`, and the streamed chunks back.
+ */
+
+type WireContent =
+  string | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[];
+
+interface WireMessage {
+  role: Message['role'];
+  content: WireContent;
+  tool_call_id?: string;
+}
+
+function toWireMessage(message: Message): WireMessage {
+  const content: WireContent =
+    typeof message.content === 'string'
+      ? message.content
+      : message.content.map((part) =>
+          part.type === 'text'
+            ? { type: 'text' as const, text: part.text }
+            : { type: 'image_url' as const, image_url: { url: part.url } },
+        );
+  const wire: WireMessage = { role: message.role, content };
+  if (message.toolCallId !== undefined) wire.tool_call_id = message.toolCallId;
+  return wire;
+}
+
+/** Completion mode sends the messages' text as one prompt (a base model has no roles). */
+export function completionPrompt(messages: readonly Message[]): string {
+  return messages.map(messageText).join('\n\n');
+}
+
+/** The request body; only parameters the caller set are sent (OpenAI rejects unknown ones such as top_k). */
+export function requestBody(
+  batch: ExecuteBatch,
+  model: string,
+  mode: 'chat' | 'completion',
+): Record<string, unknown> {
+  const { sampling } = batch;
+  const body: Record<string, unknown> = {
+    model,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  if (mode === 'chat') body.messages = batch.messages.map(toWireMessage);
+  else body.prompt = completionPrompt(batch.messages);
+  if (sampling.maxTokens !== undefined) body.max_tokens = sampling.maxTokens;
+  if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
+  if (sampling.topP !== undefined) body.top_p = sampling.topP;
+  if (sampling.topK !== undefined) body.top_k = sampling.topK;
+  if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop = sampling.stop;
+  if (sampling.presencePenalty !== undefined) body.presence_penalty = sampling.presencePenalty;
+  if (sampling.frequencyPenalty !== undefined) body.frequency_penalty = sampling.frequencyPenalty;
+  if (sampling.seed !== undefined) body.seed = sampling.seed;
+  return body;
+}
+
+/** A rough token count (≈4 characters a token) for budgets and cost estimates before the server counts. */
+export function estimatePromptTokens(messages: readonly Message[]): number {
+  return messages.reduce((sum, message) => sum + 4 + Math.ceil(messageText(message).length / 4), 0);
+}
+
+interface WireUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+}
+
+interface WireChunk {
+  choices?: { delta?: { content?: string | null }; text?: string | null; finish_reason?: string | null }[];
+  usage?: WireUsage | null;
+  error?: { message?: string } | string;
+}
+
+export interface DecodedChunk {
+  text: string;
+  finishReason: FinishReason | undefined;
+  usage: TokenUsage | undefined;
+}
+
+/** One SSE `data:` payload → text delta, finish reason and usage (whichever it carries). */
+export function decodeChunk(data: string, mode: 'chat' | 'completion'): DecodedChunk {
+  let chunk: WireChunk;
+  try {
+    chunk = JSON.parse(data) as WireChunk;
+  } catch {
+    throw new RuntimeFailure(
+      `the endpoint sent a malformed stream event: ${redactSecrets(data.slice(0, 120))}`,
+      {
+        code: 'remote-protocol',
+      },
+    );
+  }
+  if (chunk.error !== undefined) {
+    const message = typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? 'unknown error');
+    throw new RuntimeFailure(`the endpoint failed mid-answer: ${redactSecrets(message)}`, {
+      code: 'remote-stream-error',
+    });
+  }
+  const choice = chunk.choices?.[0];
+  const text = (mode === 'chat' ? choice?.delta?.content : choice?.text) ?? '';
+  const usage = chunk.usage
+    ? {
+        input: chunk.usage.prompt_tokens ?? 0,
+        output: chunk.usage.completion_tokens ?? 0,
+        cached: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
+      }
+    : undefined;
+  return { text, finishReason: mapFinishReason(choice?.finish_reason), usage };
+}
+
+function mapFinishReason(reason: string | null | undefined): FinishReason | undefined {
+  if (reason === null || reason === undefined) return undefined;
+  if (reason === 'length') return 'length';
+  if (reason === 'abort') return 'abort';
+  if (reason === 'error') return 'error';
+  // stop, eos, tool_calls, content_filter, function_call: the answer ended.
+  return 'stop';
+}

@@ -1,0 +1,228 @@
+import { AtomrError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import type {
+  ExecuteBatch,
+  ExecuteOptions,
+  FinishReason,
+  ModelRunner,
+  RateLimits,
+  RunnerDescription,
+  RunnerSpec,
+  SessionRebuildCause,
+  TokenChunk,
+  TokenUsage,
+  TransportKind,
+  WeightSource,
+} from '../../core/model-runner.js';
+import { redactSecrets } from '../../core/secrets.js';
+import { RemoteAborted, send } from './http.js';
+import { decodeChunk, estimatePromptTokens, requestBody } from './openai-wire.js';
+import { RateLimiter, type Permit } from './rate-limiter.js';
+import { parseRemoteSettings, type RemoteSettings } from './settings.js';
+import { readSseEvents } from './sse.js';
+
+/**
+ * A ModelRunner over any OpenAI-compatible endpoint (vLLM `serve`, a vLLM cluster behind a load balancer,
+ * `atomr-infer serve`, a hosted API). Always streams from the endpoint, so aborting stops the server's work
+ * (the connection closes) and the first token arrives as soon as the server has it.
+ */
+
+export interface RemoteRunnerOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The rate limiter's sliding window (tests shorten the minute). */
+  rateWindowMs?: number;
+  onRetry?: (info: { retry: number; delayMs: number; reason: string }) => void;
+}
+
+export class RemoteRunner implements ModelRunner {
+  readonly runtimeKind = 'remote' as const;
+  readonly gilPinned = false;
+  private settings: RemoteSettings;
+  private apiKey: string | undefined;
+  private readonly limiter: RateLimiter;
+  private disposed = false;
+  private readonly live = new Set<AbortController>();
+
+  constructor(
+    private readonly spec: RunnerSpec,
+    private readonly options: RemoteRunnerOptions = {},
+  ) {
+    const parsed = parseRemoteSettings(spec.settings, spec.model, options.env);
+    this.settings = parsed.settings;
+    this.apiKey = parsed.apiKey;
+    this.limiter = new RateLimiter(this.settings.limits, optionalWindow(options.rateWindowMs));
+  }
+
+  get transportKind(): TransportKind {
+    return { kind: 'remote-network', provider: this.settings.provider, endpoint: this.settings.endpoint };
+  }
+
+  rateLimits(): RateLimits {
+    return { ...this.settings.limits };
+  }
+
+  estimateCostUsd(batch: ExecuteBatch): number {
+    const { inputUsdPerMillionTokens, outputUsdPerMillionTokens } = this.settings.prices;
+    const input = estimatePromptTokens(batch.messages);
+    const output = batch.sampling.maxTokens ?? this.settings.defaultMaxTokens;
+    return (input * inputUsdPerMillionTokens + output * outputUsdPerMillionTokens) / 1_000_000;
+  }
+
+  describe(): RunnerDescription {
+    return {
+      model: this.settings.model,
+      runtime: 'remote',
+      device: `remote · ${this.settings.endpoint}`,
+      mode: this.settings.mode,
+    };
+  }
+
+  /**
+   * Nothing to load: checks that the endpoint answers, accepts the key and serves the model, so a wrong URL or
+   * key fails before the first prompt. Endpoints without `/models` are accepted as they are.
+   */
+  async loadWeights(_source: WeightSource): Promise<void> {
+    this.assertUsable();
+    const controller = new AbortController();
+    let response: Response;
+    try {
+      response = await send({ ...this.request('/models', 'GET'), signal: controller.signal });
+    } catch (error) {
+      if (error instanceof RuntimeFailure && error.code === 'remote-not-found') return;
+      throw error;
+    }
+    const listing = (await response.json().catch(() => undefined)) as
+      { data?: { id?: unknown }[] } | undefined;
+    const ids = (listing?.data ?? [])
+      .map((entry) => entry.id)
+      .filter((id): id is string => typeof id === 'string');
+    if (ids.length > 0 && !ids.includes(this.settings.model)) {
+      throw new ModelError(`model "${this.settings.model}" is not served by ${this.settings.endpoint}`, {
+        code: 'remote-model-not-found',
+        hint: `it serves: ${ids
+          .slice(0, 10)
+          .map((id) => redactSecrets(id))
+          .join(', ')}`,
+      });
+    }
+  }
+
+  /**
+   * Re-reads the settings and the key (from the environment variable it names), e.g. after a key rotation
+   * (`remote-auth-failure`) or an edited deployment (`remote-config-change`); in-flight requests finish as they are.
+   */
+  async rebuildSession(_cause: SessionRebuildCause): Promise<void> {
+    this.assertUsable();
+    const parsed = parseRemoteSettings(this.spec.settings, this.spec.model, this.options.env);
+    this.settings = parsed.settings;
+    this.apiKey = parsed.apiKey;
+    this.limiter.update(this.settings.limits);
+  }
+
+  async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
+    this.assertUsable();
+    const { requestId } = batch;
+    const external = options.signal;
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    external?.addEventListener('abort', onAbort, { once: true });
+    if (external?.aborted) controller.abort();
+    this.live.add(controller);
+
+    const mode = batch.mode ?? this.settings.mode;
+    const promptEstimate = estimatePromptTokens(batch.messages);
+    let permit: Permit | undefined;
+    let usage: TokenUsage | undefined;
+    let pieces = 0;
+    let idleTimedOut = false;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        idleTimedOut = true;
+        controller.abort();
+      }, this.settings.timeouts.idleMs);
+    };
+    const fallbackUsage = (): TokenUsage => usage ?? { input: promptEstimate, output: pieces, cached: 0 };
+
+    try {
+      const reserve = promptEstimate + (batch.sampling.maxTokens ?? this.settings.defaultMaxTokens);
+      permit = await this.limiter.acquire(reserve, controller.signal);
+      const path = mode === 'chat' ? '/chat/completions' : '/completions';
+      const response = await send({
+        ...this.request(path, 'POST'),
+        body: requestBody(batch, this.settings.model, mode),
+        signal: controller.signal,
+      });
+      if (!response.body) throw new RuntimeFailure(`${this.settings.endpoint} sent an empty response`);
+      armIdle();
+      let finish: FinishReason | undefined;
+      let sawDone = false;
+      for await (const event of readSseEvents(response.body)) {
+        armIdle();
+        if (event.data === '[DONE]') {
+          sawDone = true;
+          break;
+        }
+        const decoded = decodeChunk(event.data, mode);
+        if (decoded.usage) usage = decoded.usage;
+        if (decoded.finishReason) finish = decoded.finishReason;
+        if (decoded.text !== '') {
+          pieces++;
+          yield { requestId, textDelta: decoded.text };
+        }
+      }
+      if (finish === undefined && !sawDone) {
+        throw new RuntimeFailure(
+          `${this.settings.endpoint} closed the stream before the answer was complete`,
+          {
+            code: 'remote-stream-cut',
+          },
+        );
+      }
+      yield { requestId, textDelta: '', usage: fallbackUsage(), finishReason: finish ?? 'stop' };
+    } catch (error) {
+      if (external?.aborted || (error instanceof RemoteAborted && !idleTimedOut)) {
+        yield { requestId, textDelta: '', usage: fallbackUsage(), finishReason: 'abort' };
+        return;
+      }
+      if (idleTimedOut) {
+        throw new RuntimeFailure(
+          `${this.settings.endpoint} sent nothing for ${this.settings.timeouts.idleMs} ms mid-answer`,
+          { code: 'remote-timeout', hint: 'the server may be overloaded; raise settings.timeouts.idleMs' },
+        );
+      }
+      if (error instanceof AtomrError) throw error;
+      throw new RuntimeFailure(
+        `the stream from ${this.settings.endpoint} failed: ${redactSecrets(error instanceof Error ? error.message : String(error))}`,
+        { code: 'remote-stream-error', cause: error },
+      );
+    } finally {
+      clearTimeout(idleTimer);
+      external?.removeEventListener('abort', onAbort);
+      // Leaving the loop early lands here too: closing the connection tells the server to stop generating.
+      controller.abort();
+      this.live.delete(controller);
+      permit?.release(usage ? usage.input + usage.output : promptEstimate + pieces);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const controller of this.live) controller.abort();
+    this.live.clear();
+  }
+
+  private request(path: string, method: 'GET' | 'POST') {
+    const base = { settings: this.settings, apiKey: this.apiKey, path, method };
+    return this.options.onRetry ? { ...base, onRetry: this.options.onRetry } : base;
+  }
+
+  private assertUsable(): void {
+    if (this.disposed)
+      throw new RuntimeFailure('the remote runner was disposed', { code: 'runner-disposed' });
+  }
+}
+
+function optionalWindow(windowMs: number | undefined): { windowMs?: number } {
+  return windowMs === undefined ? {} : { windowMs };
+}

@@ -1,0 +1,218 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { ZodType } from 'zod';
+import { bearerMatches } from './auth.js';
+import type { ServeContext } from './context.js';
+import { runGeneration } from './generate.js';
+import { createLogStream, type LogFormat, type LogLevel, type LogSink } from './logging.js';
+import { errorBody, newResponseMeta, type OpenAiErrorBody } from './openai-format.js';
+import {
+  chatRequestSchema,
+  completionRequestSchema,
+  describeIssue,
+  messagesFrom,
+  promptFrom,
+  samplingFrom,
+} from './schemas.js';
+
+/**
+ * The HTTP surface of `serve` (fastify): OpenAI's `/v1/chat/completions`, `/v1/completions`, `/v1/models`,
+ * and `/health` for load balancers. Every error is OpenAI-shaped JSON so OpenAI clients report it properly.
+ */
+
+export interface ServeAppOptions {
+  /** Requests to /v1/* must carry `Authorization: Bearer <key>` when set. */
+  apiKey?: string | undefined;
+  /** Largest accepted request body in bytes (413 beyond). */
+  bodyLimit?: number;
+  log?: { level: LogLevel; format: LogFormat; sink?: LogSink };
+}
+
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}): FastifyInstance {
+  const log = options.log ?? { level: 'info', format: 'json' };
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logger: {
+      level: log.level,
+      stream: createLogStream(log.format, log.sink),
+      redact: ['req.headers.authorization'],
+    },
+    // One line per request from our own hooks instead (fastify's pair misses hijacked streams).
+    logController: new LogController({ disableRequestLogging: true }),
+    // Idle keep-alive sockets close at shutdown; streams in flight get their grace period (see start.ts).
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  // Like llama-server and Ollama, read JSON whatever the content type says (`curl -d` sends form encoding).
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)) as unknown);
+    } catch {
+      done(
+        Object.assign(new Error('the request body is not valid JSON'), {
+          statusCode: 400,
+          code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+        }),
+        undefined,
+      );
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!options.apiKey || !request.url.startsWith('/v1/')) return;
+    if (bearerMatches(request.headers.authorization, options.apiKey)) return;
+    const presented = request.headers.authorization !== undefined;
+    await replyError(
+      reply.header('www-authenticate', 'Bearer'),
+      401,
+      errorBody(
+        presented ? 'invalid API key' : 'missing API key: send "Authorization: Bearer <key>"',
+        'authentication_error',
+        'invalid_api_key',
+      ),
+    );
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error.message }, 'request failed');
+      return replyError(reply, status, errorBody('internal server error', 'server_error'));
+    }
+    const message =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`
+        : error.message;
+    return replyError(reply, status, errorBody(message, 'invalid_request_error', errorCode(error)));
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    replyError(
+      reply,
+      404,
+      errorBody(`no route ${request.method} ${request.url}`, 'not_found_error', 'not_found'),
+    ),
+  );
+
+  app.get('/health', async (_request, reply) => {
+    const body = {
+      status: ctx.status === 'ready' ? 'ok' : ctx.status,
+      model: ctx.model.id,
+      active: ctx.scheduler.active,
+      queued: ctx.scheduler.queued,
+      parallel: ctx.scheduler.parallel,
+    };
+    return reply.code(ctx.status === 'ready' ? 200 : 503).send(body);
+  });
+
+  const modelEntry = () => ({
+    id: ctx.model.id,
+    object: 'model',
+    created: ctx.model.created,
+    owned_by: 'atomr-infer',
+  });
+  app.get('/v1/models', async () => ({ object: 'list', data: [modelEntry()] }));
+  app.get<{ Params: { id: string } }>('/v1/models/*', async (request, reply) => {
+    const id = (request.params as Record<string, string>)['*'] ?? '';
+    if (!ctx.serves(id)) return replyError(reply, 404, unknownModel(id, ctx));
+    return modelEntry();
+  });
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const parsed = parse(chatRequestSchema, request.body);
+    if ('error' in parsed) return replyError(reply, 400, parsed.error);
+    const body = parsed.data;
+    if (!ctx.serves(body.model)) return replyError(reply, 404, unknownModel(body.model, ctx));
+    const meta = newResponseMeta('chat', ctx.model.id);
+    return runGeneration(ctx, request, reply, {
+      meta,
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+      batch: {
+        requestId: meta.id,
+        model: ctx.model.id,
+        messages: messagesFrom(body),
+        sampling: samplingFrom(body),
+        stream: body.stream === true,
+      },
+    });
+  });
+
+  app.post('/v1/completions', async (request, reply) => {
+    const parsed = parse(completionRequestSchema, request.body);
+    if ('error' in parsed) return replyError(reply, 400, parsed.error);
+    const body = parsed.data;
+    if (!ctx.serves(body.model)) return replyError(reply, 404, unknownModel(body.model, ctx));
+    const meta = newResponseMeta('completion', ctx.model.id);
+    return runGeneration(ctx, request, reply, {
+      meta,
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+      batch: {
+        requestId: meta.id,
+        model: ctx.model.id,
+        messages: [{ role: 'user', content: promptFrom(body) }],
+        sampling: samplingFrom(body),
+        stream: body.stream === true,
+        mode: 'completion',
+      },
+    });
+  });
+
+  return app;
+}
+
+function parse<T>(schema: ZodType<T>, body: unknown): { data: T } | { error: OpenAiErrorBody } {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return {
+      error: errorBody('the request body must be a JSON object', 'invalid_request_error', 'invalid_body'),
+    };
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return { data: result.data };
+  const issue = describeIssue(result.error);
+  return { error: errorBody(issue.message, 'invalid_request_error', 'invalid_value', issue.param) };
+}
+
+function unknownModel(name: string, ctx: ServeContext): OpenAiErrorBody {
+  return errorBody(
+    `model "${name}" is not served here; this server serves "${ctx.model.id}"`,
+    'not_found_error',
+    'model_not_found',
+    'model',
+  );
+}
+
+function errorCode(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'body_too_large';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'invalid_json';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'empty_body';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    default:
+      return error.code ? error.code.toLowerCase() : 'invalid_request';
+  }
+}
+
+async function replyError(reply: FastifyReply, status: number, body: OpenAiErrorBody): Promise<FastifyReply> {
+  return reply.code(status).send(body);
+}

@@ -1,0 +1,126 @@
+import { ConfigError, UsageError } from '../core/errors.js';
+import { registerSecret } from '../core/secrets.js';
+import type { LogFormat, LogLevel } from './logging.js';
+
+/**
+ * `atomr-infer serve` flags → validated options, before anything heavy loads: a typo costs milliseconds, and
+ * each error names the flag, the value and what is accepted.
+ */
+
+/** The key clients must send; `--api-key` wins (but shows in `ps`), so the environment is the better place. */
+export const SERVE_API_KEY_ENV = 'ATOMR_INFER_API_KEY';
+
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+  parallel?: string;
+  queue?: string;
+  apiKey?: string;
+  shutdownTimeout?: string;
+  bodyLimitMb?: string;
+  logFormat?: string;
+  logLevel?: string;
+}
+
+export interface ServeCliOptions {
+  host: string;
+  port: number;
+  parallel: number;
+  maxQueue: number;
+  apiKey: string | undefined;
+  shutdownGraceMs: number;
+  bodyLimit: number;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+}
+
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  parallel: 4,
+  queue: 64,
+  shutdownTimeoutSeconds: 10,
+  bodyLimitMb: 4,
+} as const;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function integerFlag(
+  flag: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (raw === undefined) return fallback;
+  const text = raw.trim();
+  const value = /^\+?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+export function parseServeFlags(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  stderrIsTty = process.stderr.isTTY === true,
+): ServeCliOptions {
+  const host = (flags.host ?? SERVE_DEFAULTS.host).trim();
+  if (host === '')
+    throw new UsageError('--host "" is not valid: expected an address such as 127.0.0.1 or 0.0.0.0');
+  const apiKey = pickApiKey(flags.apiKey, env);
+  const logFormat = flags.logFormat?.trim() ?? (stderrIsTty ? 'pretty' : 'json');
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new UsageError(
+      `--log-format ${JSON.stringify(flags.logFormat)} is not valid: expected json or pretty`,
+    );
+  }
+  const logLevel = (flags.logLevel?.trim() ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new UsageError(
+      `--log-level ${JSON.stringify(flags.logLevel)} is not valid: expected one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+  return {
+    host,
+    port: integerFlag('--port', flags.port, 0, 65_535, SERVE_DEFAULTS.port),
+    parallel: integerFlag('--parallel', flags.parallel, 1, 64, SERVE_DEFAULTS.parallel),
+    maxQueue: integerFlag('--queue', flags.queue, 0, 100_000, SERVE_DEFAULTS.queue),
+    apiKey,
+    shutdownGraceMs:
+      integerFlag(
+        '--shutdown-timeout',
+        flags.shutdownTimeout,
+        0,
+        3600,
+        SERVE_DEFAULTS.shutdownTimeoutSeconds,
+      ) * 1000,
+    bodyLimit:
+      integerFlag('--body-limit-mb', flags.bodyLimitMb, 1, 1024, SERVE_DEFAULTS.bodyLimitMb) * 1024 * 1024,
+    logFormat,
+    logLevel,
+  };
+}
+
+function pickApiKey(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (flag !== undefined) {
+    const key = flag.trim();
+    if (key.length < 8) {
+      throw new UsageError('--api-key is too short: expected at least 8 characters', {
+        hint: `prefer the ${SERVE_API_KEY_ENV} environment variable (flags show in \`ps\`)`,
+      });
+    }
+    registerSecret(key);
+    return key;
+  }
+  const fromEnv = env[SERVE_API_KEY_ENV]?.trim();
+  if (!fromEnv) return undefined;
+  if (fromEnv.length < 8) {
+    throw new ConfigError(`${SERVE_API_KEY_ENV} is too short: expected at least 8 characters`);
+  }
+  registerSecret(fromEnv);
+  return fromEnv;
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import type { ContentPart, Message, SamplingParams } from '../core/model-runner.js';
+
+/**
+ * Request bodies of the OpenAI API subset `serve` implements. Unknown fields are ignored (clients send
+ * `user`, `metadata`, …); fields we cannot honour (n > 1, tools, logprobs) are rejected rather than
+ * silently ignored, so a client never believes it got something it did not.
+ */
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const imagePart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.union([z.string(), z.object({ url: z.string() })]),
+});
+
+const messageSchema = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: z.union([z.string(), z.array(z.union([textPart, imagePart])), z.null()]).optional(),
+  tool_call_id: z.string().optional(),
+});
+
+const stopSchema = z.union([z.string(), z.array(z.string()).max(16)]).nullish();
+
+/** Sampling fields shared by both endpoints. */
+const samplingFields = {
+  model: z.string().min(1),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  /** Not OpenAI's, but vLLM's and llama-server's: widely sent. */
+  top_k: z.number().int().min(0).nullish(),
+  stop: stopSchema,
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  seed: z.number().int().min(0).max(4_294_967_295).nullish(),
+  n: z.literal(1, { error: 'only n = 1 is supported' }).nullish(),
+  logprobs: z.literal(false, { error: 'logprobs are not supported' }).nullish(),
+};
+
+export const chatRequestSchema = z.object({
+  ...samplingFields,
+  messages: z.array(messageSchema).min(1),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  tools: z.array(z.unknown()).max(0, { error: 'tools are not supported by this server' }).nullish(),
+});
+
+export const completionRequestSchema = z.object({
+  ...samplingFields,
+  prompt: z.union([z.string(), z.array(z.string()).length(1, { error: 'exactly one prompt is supported' })]),
+  echo: z.literal(false, { error: 'echo is not supported' }).nullish(),
+  suffix: z.null({ error: 'suffix is not supported' }).optional(),
+});
+
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+export type CompletionRequest = z.infer<typeof completionRequestSchema>;
+
+/** OpenAI's sampling fields → ours (absent and null both mean "the runner's default"). */
+export function samplingFrom(request: ChatRequest | CompletionRequest): SamplingParams {
+  const sampling: SamplingParams = {};
+  const maxTokens =
+    ('max_completion_tokens' in request ? request.max_completion_tokens : undefined) ?? request.max_tokens;
+  if (maxTokens != null) sampling.maxTokens = maxTokens;
+  if (request.temperature != null) sampling.temperature = request.temperature;
+  if (request.top_p != null) sampling.topP = request.top_p;
+  if (request.top_k != null) sampling.topK = request.top_k;
+  if (request.stop != null) sampling.stop = typeof request.stop === 'string' ? [request.stop] : request.stop;
+  if (request.presence_penalty != null) sampling.presencePenalty = request.presence_penalty;
+  if (request.frequency_penalty != null) sampling.frequencyPenalty = request.frequency_penalty;
+  if (request.seed != null) sampling.seed = request.seed;
+  return sampling;
+}
+
+export function messagesFrom(request: ChatRequest): Message[] {
+  return request.messages.map((message): Message => {
+    const role = message.role === 'developer' ? 'system' : message.role;
+    const content: Message['content'] =
+      message.content == null || typeof message.content === 'string'
+        ? (message.content ?? '')
+        : message.content.map((part): ContentPart =>
+            part.type === 'text'
+              ? { type: 'text', text: part.text }
+              : {
+                  type: 'image_url',
+                  url: typeof part.image_url === 'string' ? part.image_url : part.image_url.url,
+                },
+          );
+    return message.tool_call_id === undefined
+      ? { role, content }
+      : { role, content, toolCallId: message.tool_call_id };
+  });
+}
+
+export function promptFrom(request: CompletionRequest): string {
+  return typeof request.prompt === 'string' ? request.prompt : (request.prompt[0] ?? '');
+}
+
+/** The first problem as `param` + one-line message, as OpenAI reports invalid requests. */
+export function describeIssue(error: z.ZodError): { param: string | null; message: string } {
+  const issue = error.issues[0];
+  if (!issue) return { param: null, message: 'invalid request body' };
+  const param = issue.path.length > 0 ? issue.path.map(String).join('.') : null;
+  return { param, message: param ? `${param}: ${issue.message}` : issue.message };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, UsageError } from '../../src/core/errors.js';
+import { bearerMatches, isLoopbackHost } from '../../src/serve/auth.js';
+import { parseServeFlags } from '../../src/serve/options.js';
+
+describe('serve flags', () => {
+  it('defaults to loopback:8080, 4 parallel answers and a 64-deep queue', () => {
+    expect(parseServeFlags({}, {}, false)).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      parallel: 4,
+      maxQueue: 64,
+      apiKey: undefined,
+      logFormat: 'json',
+    });
+  });
+
+  it.each([
+    [{ port: '70000' }, /--port "70000" is not valid: expected an integer from 0 to 65535/],
+    [{ parallel: '0' }, /--parallel "0" is not valid/],
+    [{ queue: 'many' }, /--queue "many" is not valid/],
+    [{ logFormat: 'xml' }, /--log-format "xml" is not valid: expected json or pretty/],
+    [{ logLevel: 'loud' }, /--log-level "loud" is not valid/],
+    [{ apiKey: 'short' }, /--api-key is too short/],
+  ])('rejects %o with a one-line usage error', (flags, message) => {
+    expect(() => parseServeFlags(flags, {}, false)).toThrow(UsageError);
+    expect(() => parseServeFlags(flags, {}, false)).toThrow(message);
+  });
+
+  it('takes the key from ATOMR_INFER_API_KEY, and --api-key wins', () => {
+    expect(parseServeFlags({}, { ATOMR_INFER_API_KEY: 'env-key-123456' }, false).apiKey).toBe(
+      'env-key-123456',
+    );
+    expect(
+      parseServeFlags({ apiKey: 'flag-key-123456' }, { ATOMR_INFER_API_KEY: 'env-key-123456' }, false).apiKey,
+    ).toBe('flag-key-123456');
+    expect(() => parseServeFlags({}, { ATOMR_INFER_API_KEY: 'abc' }, false)).toThrow(ConfigError);
+  });
+});
+
+describe('serve auth helpers', () => {
+  it('knows loopback addresses from network ones', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) {
+      expect(isLoopbackHost(host), host).toBe(true);
+    }
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com', '10.0.0.1']) {
+      expect(isLoopbackHost(host), host).toBe(false);
+    }
+  });
+
+  it('accepts only the exact bearer token', () => {
+    expect(bearerMatches('Bearer secret-key-1', 'secret-key-1')).toBe(true);
+    expect(bearerMatches('bearer secret-key-1', 'secret-key-1')).toBe(true);
+    expect(bearerMatches('Bearer secret-key-2', 'secret-key-1')).toBe(false);
+    expect(bearerMatches('secret-key-1', 'secret-key-1')).toBe(false);
+    expect(bearerMatches(undefined, 'secret-key-1')).toBe(false);
+    expect(bearerMatches('Bearer ', 'secret-key-1')).toBe(false);
+  });
+});
