@@ -45,7 +45,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['ink', 'ink-*', 'react', 'react/*'], message: 'serve/bench must not import the terminal UI.' },
+            {
+              group: ['ink', 'ink-*', 'react', 'react/*'],
+              message: 'serve/bench must not import the terminal UI.',
+            },
             { group: ['**/ui/**', '**/cli/**'], message: 'serve/bench must not import src/ui or src/cli.' },
             {
               group: HEAVY_PACKAGES,
