@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODE_MEANINGS, ExitCode } from '../core/exit-codes.js';
 import { UsageError } from '../core/errors.js';
-import { ENV } from '../core/env-names.js';
+import { ENV, OTHER_ENV } from '../core/env-names.js';
 import { registerCommands } from './commands/index.js';
 import { VERSION } from './version.js';
 
@@ -24,7 +24,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     [
       '',
       'Environment:',
-      ...Object.values(ENV).map((name) => `  ${name}`),
+      ...[...Object.values(ENV), ...Object.values(OTHER_ENV)].map((name) => `  ${name}`),
       '',
       'Exit codes:',
       ...EXIT_CODE_MEANINGS.map(([code, meaning]) => `  ${String(code).padEnd(4)}${meaning}`),
@@ -51,7 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return ExitCode.Ok;
       }
       if (error.code === 'commander.executeSubCommandAsync') return error.exitCode;
-      throw new UsageError(error.message.replace(/^error:\s*/i, ''), {
+      // One line, as every error is: commander puts its "(Did you mean …?)" on a second line.
+      throw new UsageError(error.message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' '), {
         code: 'usage',
         hint: 'see `atomr-infer --help`',
       });

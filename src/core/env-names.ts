@@ -12,3 +12,10 @@ export const ENV = {
   python: 'ATOMR_INFER_PYTHON',
   ggufOverride: 'ATOMR_INFER_GEMMA_GGUF',
 } as const;
+
+/** Variables read outside the settings resolver, listed in `--help` beside the ones above. */
+export const OTHER_ENV = {
+  home: 'ATOMR_INFER_HOME',
+  serveApiKey: 'ATOMR_INFER_API_KEY',
+  remoteApiKey: 'ATOMR_INFER_REMOTE_API_KEY',
+} as const;

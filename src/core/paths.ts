@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { OTHER_ENV } from './env-names.js';
 import { registerSecret } from './secrets.js';
 
 /**
@@ -97,7 +98,7 @@ export function hfOffline(env: Env = process.env): boolean {
  */
 export function stateDir(env: Env = process.env): string {
   const home = homeOf(env);
-  const explicit = envValue(env, 'ATOMR_INFER_HOME');
+  const explicit = envValue(env, OTHER_ENV.home);
   if (explicit) return expandHome(explicit, home);
   const xdg = envValue(env, 'XDG_STATE_HOME');
   return join(xdg ? expandHome(xdg, home) : join(home, '.local', 'state'), 'atomr-infer');

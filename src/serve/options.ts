@@ -1,3 +1,4 @@
+import { OTHER_ENV } from '../core/env-names.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { registerSecret } from '../core/secrets.js';
 import type { LogFormat, LogLevel } from './logging.js';
@@ -8,7 +9,7 @@ import type { LogFormat, LogLevel } from './logging.js';
  */
 
 /** The key clients must send; `--api-key` wins (but shows in `ps`), so the environment is the better place. */
-export const SERVE_API_KEY_ENV = 'ATOMR_INFER_API_KEY';
+export const SERVE_API_KEY_ENV = OTHER_ENV.serveApiKey;
 
 export interface ServeFlags {
   host?: string;

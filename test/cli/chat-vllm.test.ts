@@ -69,7 +69,12 @@ describe('atomr-infer chat --runtime vllm', () => {
     expect(run.stderr).toContain(`INFO fake vLLM engine for ${MODEL} ready`);
     expect(elapsed).toBeLessThan(15_000);
     const [engineArgs] = readRecord(recordFile).filter((e) => e.event === 'engine_args');
-    expect(engineArgs?.kwargs).toMatchObject({ model: MODEL, max_model_len: 4096 });
+    // The GPU budget the probe checked (ATOMR_INFER_GEMMA_GPU_UTIL, default 0.5), not vLLM's own 0.9.
+    expect(engineArgs?.kwargs).toMatchObject({
+      model: MODEL,
+      max_model_len: 4096,
+      gpu_memory_utilization: 0.5,
+    });
     const [pid] = pidsSoFar();
     expect(gone(pid!)).toBe(true);
   });

@@ -99,27 +99,31 @@ const INTEGER = /^[+]?\d+$/;
 const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses one numeric flag; a one-line UsageError naming the flag, the value and the accepted range otherwise. */
-export function parseNumberFlag(rule: NumberRule, raw: string | undefined): number | undefined {
+export function parseNumberFlag(
+  rule: NumberRule,
+  raw: string | undefined,
+  command = 'chat',
+): number | undefined {
   if (raw === undefined) return undefined;
   const text = raw.trim();
   const value = (rule.integer ? INTEGER : DECIMAL).test(text) ? Number(text) : Number.NaN;
   const aboveMin = rule.minExclusive ? value > rule.min : value >= rule.min;
   if (!Number.isFinite(value) || !aboveMin || value > rule.max) {
     throw new UsageError(`${rule.flag} ${JSON.stringify(raw)} is not valid: expected ${rule.accepted}`, {
-      hint: 'see `atomr-infer chat --help`',
+      hint: `see \`atomr-infer ${command} --help\``,
     });
   }
   return value;
 }
 
 /** Validates every chat flag before anything heavy loads, so a typo costs milliseconds, not a model load. */
-export function parseChatOptions(flags: ChatFlags): ChatOptions {
+export function parseChatOptions(flags: ChatFlags, command = 'chat'): ChatOptions {
   const sampling: SamplingParams = {};
-  const maxTokens = parseNumberFlag(RULES.maxTokens, flags.maxTokens);
-  const temperature = parseNumberFlag(RULES.temperature, flags.temperature);
-  const topP = parseNumberFlag(RULES.topP, flags.topP);
-  const topK = parseNumberFlag(RULES.topK, flags.topK);
-  const seed = parseNumberFlag(RULES.seed, flags.seed);
+  const maxTokens = parseNumberFlag(RULES.maxTokens, flags.maxTokens, command);
+  const temperature = parseNumberFlag(RULES.temperature, flags.temperature, command);
+  const topP = parseNumberFlag(RULES.topP, flags.topP, command);
+  const topK = parseNumberFlag(RULES.topK, flags.topK, command);
+  const seed = parseNumberFlag(RULES.seed, flags.seed, command);
   if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
   if (temperature !== undefined) sampling.temperature = temperature;
   if (topP !== undefined) sampling.topP = topP;
@@ -144,7 +148,7 @@ export function parseChatOptions(flags: ChatFlags): ChatOptions {
     json: flags.json === true,
     yes: flags.yes === true,
     sampling,
-    threads: parseNumberFlag(RULES.threads, flags.threads),
+    threads: parseNumberFlag(RULES.threads, flags.threads, command),
     endpoint: flags.endpoint?.trim(),
   };
 }

@@ -127,7 +127,12 @@ function catalogTarget(
         runtime: 'vllm',
         model: id,
         weights: { kind: 'huggingface', repo: id },
-        settings: runnerSettings('vllm', knobs),
+        settings: {
+          ...runnerSettings('vllm', knobs),
+          // The same GPU budget the probe checked, not vLLM's own 0.9 default.
+          gpuMemoryUtilization: settings.gpuMemoryUtilization,
+          ...(settings.cpuOffloadGb === undefined ? {} : { cpuOffloadGb: settings.cpuOffloadGb }),
+        },
       },
       label: id,
       mode,

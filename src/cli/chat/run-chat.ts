@@ -34,6 +34,10 @@ export async function runChatCommand(flags: ChatFlags, context: ChatContext): Pr
   const prompt = interactive ? undefined : await readPrompt(options.prompt, stdin);
   const target = await resolveChatTarget(options, env);
 
+  if (interactive && target.spec.runtime === 'vllm') {
+    // vLLM logs to stderr, which shares the terminal with the full-screen UI: keep them out of it.
+    target.spec.settings = { ...target.spec.settings, engineLogs: 'silent' };
+  }
   const runner = await loadRunner(target, stderr);
   try {
     const description = runner.describe();

@@ -24,7 +24,7 @@ export function registerBenchCommand(program: Command, setExitCode: (code: numbe
       const { resolveRunnerTarget } = await import('./serve.js');
       await runBenchCommand(flags, {
         setExitCode,
-        resolveTarget: (parallel) => resolveRunnerTarget(flags, process.env, parallel),
+        resolveTarget: (parallel) => resolveRunnerTarget(flags, process.env, parallel, 'bench'),
       });
     });
 }

@@ -23,7 +23,9 @@ export function registerProvisionCommand(program: Command, setExitCode: (code: n
     )
     .action(async (flags: ProvisionFlags & { endpoint?: string }) => {
       const remote = await import('../../runners/remote/deployment.js');
-      if (remote.wantsRemote(flags)) {
+      const { resolveSettings } = await import('../../core/settings.js');
+      // Auto-provisioning off applies to every runtime: let the regular path report it (skipped, or silence).
+      if (remote.wantsRemote(flags) && resolveSettings(process.env).auto === 'on') {
         const { deployment, changed } = await remote.provisionRemote(flags);
         const endpoint = String(deployment.settings.endpoint);
         process.stdout.write(
@@ -34,6 +36,11 @@ export function registerProvisionCommand(program: Command, setExitCode: (code: n
         return;
       }
       const { runProvisionCommand } = await import('../provisioning/provision-command.js');
-      await runProvisionCommand(flags, { setExitCode });
+      await runProvisionCommand(
+        remote.wantsRemote(flags) ? { ...flags, runtime: undefined, model: undefined } : flags,
+        {
+          setExitCode,
+        },
+      );
     });
 }

@@ -56,7 +56,7 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
       const { runServeCommand } = await import('../../serve/command.js');
       await runServeCommand(flags, {
         setExitCode,
-        resolveTarget: (parallel) => resolveRunnerTarget(flags, process.env, parallel),
+        resolveTarget: (parallel) => resolveRunnerTarget(flags, process.env, parallel, 'serve'),
       });
     });
 }
@@ -70,16 +70,20 @@ export async function resolveRunnerTarget(
   flags: TargetFlags,
   env: NodeJS.ProcessEnv,
   parallel: number,
+  command: 'serve' | 'bench',
 ): Promise<RunnerTarget> {
   const { parseChatOptions } = await import('../chat/options.js');
   const { resolveChatTarget } = await import('../chat/resolve-target.js');
-  const options = parseChatOptions({
-    ...(flags.model === undefined ? {} : { model: flags.model }),
-    ...(flags.runtime === undefined ? {} : { runtime: flags.runtime }),
-    ...(flags.ctx === undefined ? {} : { ctx: flags.ctx }),
-    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
-    ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
-  });
+  const options = parseChatOptions(
+    {
+      ...(flags.model === undefined ? {} : { model: flags.model }),
+      ...(flags.runtime === undefined ? {} : { runtime: flags.runtime }),
+      ...(flags.ctx === undefined ? {} : { ctx: flags.ctx }),
+      ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+      ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
+    },
+    command,
+  );
   const remote = options.runtime?.trim() === 'remote' || options.endpoint !== undefined;
   const deployment =
     options.model === undefined || remote ? undefined : await deploymentNamed(options.model, env);

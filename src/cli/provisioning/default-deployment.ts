@@ -52,7 +52,7 @@ export async function ensureDefaultDeployment(
             `"${settings.deployment}" is not provisioned yet and needs a ${size} download of ${question.repo}; off a terminal that needs --yes`,
             {
               code: 'confirmation-required',
-              hint: 'add --yes to download it, or run `atomr-infer provision --yes` first',
+              hint: 'run `atomr-infer provision --yes` first (chat also takes --yes)',
             },
           );
         }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OTHER_ENV } from '../../core/env-names.js';
 import { ConfigError } from '../../core/errors.js';
 import { registerSecret } from '../../core/secrets.js';
 
@@ -9,7 +10,7 @@ import { registerSecret } from '../../core/secrets.js';
  */
 
 /** Read when neither `apiKey` nor `apiKeyEnv` is set, in this order. */
-export const DEFAULT_API_KEY_ENVS = ['ATOMR_INFER_REMOTE_API_KEY', 'OPENAI_API_KEY'] as const;
+export const DEFAULT_API_KEY_ENVS = [OTHER_ENV.remoteApiKey, 'OPENAI_API_KEY'] as const;
 
 const positiveInt = z.number().int().positive();
 

@@ -130,7 +130,7 @@ export function launchError(error: DriverError, python: string, model: string): 
     case 'out-of-memory':
       return new RuntimeFailure(`vLLM ran out of GPU memory loading ${model}: ${message}`, {
         code: 'vllm-out-of-memory',
-        hint: 'lower the context length (--ctx), raise --gpu-util, or choose a smaller model',
+        hint: 'lower the context length (--ctx), raise ATOMR_INFER_GEMMA_GPU_UTIL, or choose a smaller model',
       });
     default:
       return new RuntimeFailure(`vLLM failed to start ${model}: ${message}`, {

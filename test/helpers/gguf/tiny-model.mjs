@@ -14,7 +14,7 @@
 //   are: `endOfTurn: 'never'` (answers run to max tokens), 'sometimes' (answers of a few dozen tokens when
 //   sampling), 'immediately' (the model ends its turn at once), or a number (the raw bias).
 // - Instruction-tuned models (default) carry a Gemma chat template; base models carry none.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeGguf, GgmlType, kv, kvArray } from './encode.mjs';
@@ -204,9 +204,21 @@ export function buildTinyGguf(options = {}) {
   return encodeGguf({ metadata: buildMetadata(o, vocab), tensors });
 }
 
-/** A fresh temporary directory for generated models (the OS cleans tmp; tests may rm it). */
+const createdDirs = [];
+
+/**
+ * A fresh temporary directory for generated models, removed when the process exits: a test run writes
+ * hundreds of these, and a developer's /tmp should not keep them.
+ */
 export function tinyGgufDir() {
-  return mkdtempSync(join(tmpdir(), 'atomr-gguf-'));
+  const dir = mkdtempSync(join(tmpdir(), 'atomr-gguf-'));
+  if (createdDirs.length === 0) {
+    process.once('exit', () => {
+      for (const created of createdDirs) rmSync(created, { recursive: true, force: true });
+    });
+  }
+  createdDirs.push(dir);
+  return dir;
 }
 
 /**

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv, runCli } from '../e2e/helpers/cli.js';
+
+/** Usage errors are one line on stderr with a hint that names the right command, and exit 2. */
+let env: NodeJS.ProcessEnv;
+let cleanup: () => void;
+
+beforeAll(() => {
+  ({ env, cleanup } = isolatedEnv());
+});
+afterAll(() => cleanup());
+
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('atomr-infer:'));
+}
+
+describe('usage errors', () => {
+  it('an unknown command is one line with the suggestion on it, exit 2', async () => {
+    const run = await runCli(['frob'], { env });
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)).toEqual([`atomr-infer: unknown command 'frob' (Did you mean probe?)`]);
+    expect(run.stdout).toBe('');
+  });
+
+  it.each(['serve', 'bench'])('%s --threads out of range points at its own --help', async (command) => {
+    const run = await runCli([command, '--threads', '999'], { env });
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)).toEqual([
+      'atomr-infer: --threads "999" is not valid: expected an integer from 1 to 256',
+    ]);
+    expect(run.stderr).toContain(`hint: see \`atomr-infer ${command} --help\``);
+  });
+});
+
+describe('provision --runtime remote honours ATOMR_INFER_GEMMA_AUTO', () => {
+  it('off: skipped with the reason, exit 3, nothing registered', async () => {
+    const args = ['provision', '--runtime', 'remote', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm'];
+    const run = await runCli(args, { env: { ...env, ATOMR_INFER_GEMMA_AUTO: 'off' } });
+    expect(run.exitCode).toBe(3);
+    expect(run.stdout).toContain('auto-provisioning is off (ATOMR_INFER_GEMMA_AUTO=off)');
+    const list = await runCli(['deployments', '--json'], { env });
+    expect((JSON.parse(list.stdout) as { deployments: unknown[] }).deployments).toEqual([]);
+  });
+
+  it('skip-quietly: no output at all, exit 3', async () => {
+    const args = ['provision', '--runtime', 'remote', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm'];
+    const run = await runCli(args, { env: { ...env, ATOMR_INFER_GEMMA_AUTO: 'skip-quietly' } });
+    expect(run.exitCode).toBe(3);
+    expect(run.stdout + run.stderr).toBe('');
+  });
+});
