@@ -1,3 +1,5 @@
+import { UsageError } from './errors.js';
+
 /**
  * The ModelRunner seam: every back-end (llama.cpp, vLLM, a remote OpenAI-compatible endpoint) implements this,
  * so the CLI, the TUI and `serve` never know which one they drive.
@@ -135,4 +137,21 @@ export function messageText(message: Message): string {
     .filter((part): part is { type: 'text'; text: string } => part.type === 'text')
     .map((part) => part.text)
     .join('');
+}
+
+/**
+ * Local runners take text only (the GGUF/vLLM paths here have no vision wiring): refuse image parts with a
+ * clear error rather than answering a question about a picture the model never saw.
+ */
+export function assertTextOnly(messages: readonly Message[], runnerName: string): void {
+  for (const [index, message] of messages.entries()) {
+    if (typeof message.content === 'string') continue;
+    const other = message.content.find((part) => part.type !== 'text');
+    if (other) {
+      throw new UsageError(
+        `messages[${index}] contains an ${other.type} part: the ${runnerName} runner accepts text content only`,
+        { code: 'unsupported_content' },
+      );
+    }
+  }
 }

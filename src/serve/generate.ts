@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AtomrError } from '../core/errors.js';
+import { AtomrError, UsageError } from '../core/errors.js';
 import type { ExecuteBatch, FinishReason, TokenUsage } from '../core/model-runner.js';
 import { redactSecrets } from '../core/secrets.js';
 import { SHUTDOWN_ABORT, type ServeContext } from './context.js';
@@ -90,7 +90,8 @@ export async function runGeneration(
       finish = 'error';
       const failure = failureBody(error);
       request.log.warn({ err: redactSecrets(failure.error.message) }, 'generation failed');
-      if (!sse?.isOpen) return sendError(reply, 500, failure);
+      // A request the runner cannot take (e.g. an image for a text-only model) is the client's error.
+      if (!sse?.isOpen) return sendError(reply, error instanceof UsageError ? 400 : 500, failure);
       sse.end(encoder!.error(failure) + encoder!.done());
       return;
     }
@@ -154,5 +155,6 @@ function failureBody(error: unknown): OpenAiErrorBody {
       ? error.message
       : `the runner failed: ${error instanceof Error ? error.message : String(error)}`;
   const code = error instanceof AtomrError ? error.code : 'runner_error';
-  return errorBody(redactSecrets(message), 'server_error', code);
+  const type = error instanceof UsageError ? 'invalid_request_error' : 'server_error';
+  return errorBody(redactSecrets(message), type, code);
 }

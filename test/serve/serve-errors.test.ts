@@ -77,6 +77,28 @@ describe('serve: invalid requests', () => {
     expect(error).toMatchObject({ status: 400, code: 'invalid_json' });
   });
 
+  it.each([false, true])(
+    'an image part for the text-only llama.cpp runner → 400 naming it (stream: %s), not a silent drop',
+    async (stream) => {
+      const messages = [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is in this picture?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          ],
+        },
+      ];
+      const error = await errorOf(await post('/v1/chat/completions', chatBody({ messages, stream })));
+      expect(error).toMatchObject({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'unsupported_content',
+      });
+      expect(error.message).toContain('messages[0] contains an image_url part');
+    },
+  );
+
   it('an unknown model → 404 model_not_found, through the OpenAI client too', async () => {
     const error = await errorOf(await post('/v1/chat/completions', chatBody({ model: 'gpt-4o' })));
     expect(error).toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });

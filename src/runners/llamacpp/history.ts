@@ -1,5 +1,5 @@
 import type { ChatHistoryItem } from 'node-llama-cpp';
-import { messageText, type Message } from '../../core/model-runner.js';
+import { assertTextOnly, messageText, type Message } from '../../core/model-runner.js';
 
 /**
  * Messages → node-llama-cpp chat history. Gemma has no tool role, so a tool result becomes a user turn that
@@ -7,6 +7,7 @@ import { messageText, type Message } from '../../core/model-runner.js';
  * fresh model turn is opened.
  */
 export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
+  assertTextOnly(messages, 'llama.cpp');
   const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
     const text = messageText(message);
     switch (message.role) {
@@ -32,5 +33,6 @@ export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
  * with newlines — no chat template, no role names.
  */
 export function toCompletionPrompt(messages: readonly Message[]): string {
+  assertTextOnly(messages, 'llama.cpp');
   return messages.map(messageText).join('\n');
 }

@@ -12,6 +12,7 @@ import {
   type TokenChunk,
   type TransportKind,
   type WeightSource,
+  assertTextOnly,
   messageText,
 } from '../../core/model-runner.js';
 import { type VllmRunnerSettings, engineKwargs, engineModel } from './config.js';
@@ -188,12 +189,8 @@ export class VllmRunner implements ModelRunner {
     if (this.disposed)
       throw new RuntimeFailure('this vLLM runner has been disposed', { code: 'engine-closed' });
     if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
-    const messages = batch.messages.map((message) => {
-      if (typeof message.content !== 'string' && message.content.some((part) => part.type !== 'text')) {
-        throw new UsageError('the vLLM runner accepts text messages only (no image parts yet)');
-      }
-      return { role: message.role, content: messageText(message) };
-    });
+    assertTextOnly(batch.messages, 'vLLM');
+    const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
     return {
       id: batch.requestId,
       messages,

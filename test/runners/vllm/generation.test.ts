@@ -90,7 +90,7 @@ describe('chat rendering', () => {
       messages: [{ role: 'user', content: [{ type: 'image_url', url: 'file:///cat.png' }] }],
     };
     await expect(collect(runner.execute(batch))).rejects.toThrow(
-      'the vLLM runner accepts text messages only',
+      'messages[0] contains an image_url part: the vLLM runner accepts text content only',
     );
   });
 });
