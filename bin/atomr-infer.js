@@ -4,6 +4,14 @@ import { main } from '../dist/cli/main.js';
 import { AtomrError } from '../dist/core/errors.js';
 import { redactSecrets } from '../dist/core/secrets.js';
 
+// `atomr-infer … | head` closes the pipe early: end quietly, as shell tools do, instead of an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error?.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 const argv = process.argv;
 const wantsJson = argv.includes('--json');
 

@@ -49,3 +49,18 @@ describe('provision --runtime remote honours ATOMR_INFER_GEMMA_AUTO', () => {
     expect(run.stdout + run.stderr).toBe('');
   });
 });
+
+describe('a closed stdout pipe', () => {
+  it('ends quietly (like `atomr-infer --help | head -1`), without an EPIPE stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../e2e/helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Close the reading end before the CLI writes, the way `head` does once it has its lines.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+});
