@@ -61,7 +61,8 @@ interface Parser<T> {
   accepted: string;
 }
 
-const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** What a decimal number looks like in a flag or an environment value (no sign but `+`, no hex, no `Infinity`). */
+export const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function decimal(text: string): number | undefined {
   const trimmed = text.trim();

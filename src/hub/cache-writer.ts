@@ -20,7 +20,8 @@ import { AppendWriter } from './append-writer.js';
 import { acquireFileLock } from './file-lock.js';
 import { blobNameOf, type HubClient, type RemoteFile } from './hub-client.js';
 import { checksumError } from './hub-errors.js';
-import { backoffDelay, describeNetworkError, isTransientNetworkError, sleep } from './retry.js';
+import { sleep } from '../core/retry.js';
+import { backoffDelay, describeNetworkError, isTransientNetworkError } from './retry.js';
 
 /**
  * Writes Python huggingface_hub's cache layout:

@@ -1,7 +1,7 @@
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { sleep } from './retry.js';
+import { sleep } from '../core/retry.js';
 
 /**
  * A per-blob lock file (`<cache>/.locks/<repo folder>/<blob>.lock`, where Python's huggingface_hub puts its

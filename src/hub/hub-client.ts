@@ -2,14 +2,12 @@ import type { HfToken } from '../core/paths.js';
 import { hubStatusError, hubUnreachableError, type HubErrorContext } from './hub-errors.js';
 import {
   DEFAULT_RETRY_POLICY,
-  RETRYABLE_STATUSES,
   backoffDelay,
   describeNetworkError,
   isTransientNetworkError,
-  parseRetryAfter,
-  sleep,
   type RetryPolicy,
 } from './retry.js';
+import { RETRYABLE_STATUSES, parseRetryAfter, sleep } from '../core/retry.js';
 
 /**
  * A small Hugging Face Hub client on Node's fetch (undici). We do not use @huggingface/hub's download helpers:

@@ -4,6 +4,8 @@
  * stall a pull for hours.
  */
 
+import { jitteredBackoff } from '../core/retry.js';
+
 export interface RetryPolicy {
   /** Total tries, the first included. */
   attempts: number;
@@ -20,41 +22,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 60_000,
 };
 
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
-
-/** Milliseconds to wait from a `Retry-After` header; `undefined` when absent or unparsable. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 /** The delay before retry number `attempt` (1 = the first retry). */
 export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
-  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  // Full jitter on the upper half keeps concurrent clients from retrying in lockstep.
-  return Math.round(exponential / 2 + (Math.random() * exponential) / 2);
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return jitteredBackoff(attempt, policy);
 }
 
 /** Network-level failures worth retrying: fetch's TypeError wrapping ECONNRESET, ECONNREFUSED, timeouts… */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter, backoffDelay, DEFAULT_RETRY_POLICY } from '../../src/hub/retry.js';
+import { parseRetryAfter } from '../../src/core/retry.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY } from '../../src/hub/retry.js';
 import { selectGgufFiles, selectVllmFiles } from '../../src/hub/runner-files.js';
 
 describe('what a runner needs from a repo', () => {

@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/errors.js';
 import type { SamplingParams } from '../../core/model-runner.js';
+import { DECIMAL } from '../../core/settings.js';
 
 /** `atomr-infer chat` flags exactly as commander hands them over (strings; numbers are validated here). */
 export interface ChatFlags {
@@ -96,7 +97,6 @@ const RULES = {
 } as const satisfies Record<string, NumberRule>;
 
 const INTEGER = /^[+]?\d+$/;
-const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses one numeric flag; a one-line UsageError naming the flag, the value and the accepted range otherwise. */
 export function parseNumberFlag(

@@ -1,14 +1,8 @@
 import { ModelError, RuntimeFailure, type AtomrError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secrets.js';
 import { DEFAULT_API_KEY_ENVS, type RemoteSettings } from './settings.js';
-import {
-  RETRYABLE_STATUSES,
-  backoffDelay,
-  isTransientNetworkError,
-  networkErrorCode,
-  parseRetryAfter,
-  sleep,
-} from './backoff.js';
+import { RETRYABLE_STATUSES, jitteredBackoff, parseRetryAfter, sleep } from '../../core/retry.js';
+import { isTransientNetworkError, networkErrorCode } from './backoff.js';
 
 /**
  * HTTP to an OpenAI-compatible endpoint: one POST with retries (429, 5xx, dropped connections; Retry-After
@@ -69,7 +63,7 @@ export async function send(request: RemoteRequest): Promise<Response> {
         },
       );
     }
-    const delayMs = outcome.retryAfterMs ?? backoffDelay(attempt + 1, retries);
+    const delayMs = outcome.retryAfterMs ?? jitteredBackoff(attempt + 1, retries);
     request.onRetry?.({ retry: attempt + 1, delayMs, reason: outcome.error.message });
     try {
       await sleep(delayMs, request.signal);
