@@ -1,8 +1,9 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ZodType } from 'zod';
-import { bearerMatches } from './auth.js';
+import { clientErrorHandler } from './client-error.js';
 import type { ServeContext } from './context.js';
 import { runGeneration } from './generate.js';
+import { guardHook, isAuthorized, refuseUnauthorized } from './guard.js';
 import { createLogStream, type LogFormat, type LogLevel, type LogSink } from './logging.js';
 import { errorBody, newResponseMeta, type OpenAiErrorBody } from './openai-format.js';
 import {
@@ -20,7 +21,7 @@ import {
  */
 
 export interface ServeAppOptions {
-  /** Requests to /v1/* must carry `Authorization: Bearer <key>` when set. */
+  /** Every request but `/health` must carry `Authorization: Bearer <key>` when set (see guard.ts). */
   apiKey?: string | undefined;
   /** Largest accepted request body in bytes (413 beyond). */
   bodyLimit?: number;
@@ -42,7 +43,14 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
     logController: new LogController({ disableRequestLogging: true }),
     // Idle keep-alive sockets close at shutdown; streams in flight get their grace period (see start.ts).
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests on sockets still open during shutdown get our own 503 from guardHook, in the documented shapes.
+    return503OnClosing: false,
+    clientErrorHandler,
+    // A path the router cannot decode (`/v1/models/%zz`) never reaches the hooks: answer it here, key first.
+    frameworkErrors: (error, request, reply) => {
+      if (!isAuthorized(request, options.apiKey)) return void refuseUnauthorized(request, reply);
+      void replyError(reply, 400, errorBody(error.message, 'invalid_request_error', errorCode(error)));
+    },
   });
 
   // Like llama-server and Ollama, read JSON whatever the content type says (`curl -d` sends form encoding).
@@ -61,20 +69,7 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!options.apiKey || !request.url.startsWith('/v1/')) return;
-    if (bearerMatches(request.headers.authorization, options.apiKey)) return;
-    const presented = request.headers.authorization !== undefined;
-    await replyError(
-      reply.header('www-authenticate', 'Bearer'),
-      401,
-      errorBody(
-        presented ? 'invalid API key' : 'missing API key: send "Authorization: Bearer <key>"',
-        'authentication_error',
-        'invalid_api_key',
-      ),
-    );
-  });
+  app.addHook('onRequest', guardHook(ctx, options.apiKey));
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -109,7 +104,7 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
     ),
   );
 
-  app.get('/health', async (_request, reply) => {
+  app.get('/health', { config: { public: true } }, async (_request, reply) => {
     const body = {
       status: ctx.status === 'ready' ? 'ok' : ctx.status,
       model: ctx.model.id,
@@ -208,6 +203,9 @@ function errorCode(error: FastifyError): string {
       return 'empty_body';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'unsupported_media_type';
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'invalid_url';
     default:
       return error.code ? error.code.toLowerCase() : 'invalid_request';
   }
