@@ -53,20 +53,19 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
     },
   });
 
-  // Like llama-server and Ollama, read JSON whatever the content type says (`curl -d` sends form encoding).
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, JSON.parse(String(body)) as unknown);
-    } catch {
-      done(
-        Object.assign(new Error('the request body is not valid JSON'), {
-          statusCode: 400,
-          code: 'FST_ERR_CTP_INVALID_JSON_BODY',
-        }),
-        undefined,
-      );
-    }
+  // Like llama-server and Ollama, read JSON whatever the content type says (`curl -d` sends form encoding), with
+  // one parser for every type so an empty or blank body is `empty_body` however it was labelled (issue 9).
+  // fastify's JSON parser (secure-json-parse) still does the parsing: `__proto__` keys are refused.
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(emptyBodyError(), undefined);
+    parseJson(request, text, (error, value) => {
+      if (error)
+        done(bodyError('the request body is not valid JSON', 'FST_ERR_CTP_INVALID_JSON_BODY'), undefined);
+      else done(null, value);
+    });
   });
 
   app.addHook('onRequest', guardHook(ctx, options.apiKey));
@@ -173,7 +172,11 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
 }
 
 function parse<T>(schema: ZodType<T>, body: unknown): { data: T } | { error: OpenAiErrorBody } {
-  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+  // No content type and no body: fastify runs no parser at all.
+  if (body === undefined) {
+    return { error: errorBody(emptyBodyError().message, 'invalid_request_error', 'empty_body') };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return {
       error: errorBody('the request body must be a JSON object', 'invalid_request_error', 'invalid_body'),
     };
@@ -182,6 +185,14 @@ function parse<T>(schema: ZodType<T>, body: unknown): { data: T } | { error: Ope
   if (result.success) return { data: result.data };
   const issue = describeIssue(result.error);
   return { error: errorBody(issue.message, 'invalid_request_error', 'invalid_value', issue.param) };
+}
+
+function bodyError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { statusCode: 400, code });
+}
+
+function emptyBodyError(): Error {
+  return bodyError('the request body is empty: send a JSON object', 'FST_ERR_CTP_EMPTY_JSON_BODY');
 }
 
 function unknownModel(name: string, ctx: ServeContext): OpenAiErrorBody {

@@ -19,6 +19,23 @@ const messageSchema = z.object({
   tool_call_id: z.string().optional(),
 });
 
+/**
+ * The most messages one chat request may carry (OpenAI's own limit). Prompts far beyond the context make
+ * node-llama-cpp's context shift work in time that grows faster than the number of messages, on the event loop
+ * every request shares: 40,000 short messages stalled the whole server for seconds (issue 9).
+ */
+export const MAX_MESSAGES = 2048;
+
+/**
+ * Any positive whole number, as OpenAI and llama-server accept: generation stops anyway once the prompt and the
+ * answer fill the context (finish_reason `length`), so a huge value only means "until the context is full".
+ */
+const maxTokensSchema = z
+  .number()
+  .positive()
+  .refine(Number.isInteger, { error: 'expected a positive integer' })
+  .nullish();
+
 const stopSchema = z.union([z.string(), z.array(z.string()).max(16)]).nullish();
 
 /** Sampling fields shared by both endpoints. */
@@ -26,7 +43,7 @@ const samplingFields = {
   model: z.string().min(1),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
-  max_tokens: z.number().int().positive().nullish(),
+  max_tokens: maxTokensSchema,
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().gt(0).max(1).nullish(),
   /** Not OpenAI's, but vLLM's and llama-server's: widely sent. */
@@ -41,8 +58,11 @@ const samplingFields = {
 
 export const chatRequestSchema = z.object({
   ...samplingFields,
-  messages: z.array(messageSchema).min(1),
-  max_completion_tokens: z.number().int().positive().nullish(),
+  messages: z
+    .array(messageSchema)
+    .min(1)
+    .max(MAX_MESSAGES, { error: `at most ${MAX_MESSAGES} messages are accepted in one request` }),
+  max_completion_tokens: maxTokensSchema,
   tools: z.array(z.unknown()).max(0, { error: 'tools are not supported by this server' }).nullish(),
 });
 
@@ -61,7 +81,8 @@ export function samplingFrom(request: ChatRequest | CompletionRequest): Sampling
   const sampling: SamplingParams = {};
   const maxTokens =
     ('max_completion_tokens' in request ? request.max_completion_tokens : undefined) ?? request.max_tokens;
-  if (maxTokens != null) sampling.maxTokens = maxTokens;
+  // Beyond 2^53 a number no longer counts tokens exactly; the runner caps it at the context anyway.
+  if (maxTokens != null) sampling.maxTokens = Math.min(maxTokens, Number.MAX_SAFE_INTEGER);
   if (request.temperature != null) sampling.temperature = request.temperature;
   if (request.top_p != null) sampling.topP = request.top_p;
   if (request.top_k != null) sampling.topK = request.top_k;
