@@ -69,7 +69,8 @@ export function parseServeFlags(
   env: NodeJS.ProcessEnv = process.env,
   stderrIsTty = process.stderr.isTTY === true,
 ): ServeCliOptions {
-  const host = (flags.host ?? SERVE_DEFAULTS.host).trim();
+  // `[::1]` as in a URL: listen() wants the bare address.
+  const host = (flags.host ?? SERVE_DEFAULTS.host).trim().replace(/^\[(.*)\]$/, '$1');
   if (host === '')
     throw new UsageError('--host "" is not valid: expected an address such as 127.0.0.1 or 0.0.0.0');
   const apiKey = pickApiKey(flags.apiKey, env);

@@ -48,6 +48,55 @@ describe('serve auth helpers', () => {
     }
   });
 
+  it('knows every spelling of a loopback address the OS accepts (inet_aton shorthand, IPv6 forms)', () => {
+    const loopback = [
+      '127.1',
+      '127.0.1',
+      '127.255.255.254',
+      '0x7f.1',
+      '0X7F.0.0.1',
+      '0177.0.0.1',
+      '0177.1',
+      '2130706433',
+      '0x7f000001',
+      '017700000001',
+      '127.0.0.01',
+      'LOCALHOST',
+      ' localhost ',
+      '0:0:0:0:0:0:0:1',
+      '0::1',
+      '[0:0:0:0:0:0:0:1]',
+      '::ffff:7f00:1',
+      '[::ffff:127.0.0.1]',
+    ];
+    for (const host of loopback) expect(isLoopbackHost(host), host).toBe(true);
+    const network = [
+      '0',
+      '128.1',
+      '126.255.255.255',
+      '2130706431',
+      '2147483648',
+      '0x80.1',
+      '1.127.0.0',
+      '127.16777216',
+      '127.0.0.256',
+      '127.0.0.1.1',
+      '127..1',
+      '127.0.0.1.',
+      '127.0.0.1x',
+      '0x',
+      '09.0.0.1',
+      '4294967423',
+      '::ffff:a00:1',
+      '::127.0.0.1',
+      '::2',
+      'localhost.',
+      'localhost.example.com',
+      '127.0.0.1.nip.io',
+    ];
+    for (const host of network) expect(isLoopbackHost(host), host).toBe(false);
+  });
+
   it('accepts only the exact bearer token', () => {
     expect(bearerMatches('Bearer secret-key-1', 'secret-key-1')).toBe(true);
     expect(bearerMatches('bearer secret-key-1', 'secret-key-1')).toBe(true);
