@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RunnerTarget } from '../../serve/command.js';
 import type { ServeFlags } from '../../serve/options.js';
+import { StopSignals } from '../../serve/stop-signals.js';
 
 /** Context per sequence when `--parallel` > 1 and neither --ctx nor ATOMR_INFER_GEMMA_MAX_LEN says. */
 const SERVE_CONTEXT_PER_SEQUENCE = 4096;
@@ -53,11 +54,19 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
       ].join('\n'),
     )
     .action(async (flags: ServeFlags & TargetFlags) => {
-      const { runServeCommand } = await import('../../serve/command.js');
-      await runServeCommand(flags, {
-        setExitCode,
-        resolveTarget: (parallel) => resolveRunnerTarget(flags, process.env, parallel, 'serve'),
-      });
+      // Catch SIGINT/SIGTERM before the server code loads (most of a second): from here on a signal is the
+      // documented clean stop (exit 0), whatever phase serve is in.
+      const signals = new StopSignals();
+      try {
+        const { runServeCommand } = await import('../../serve/command.js');
+        await runServeCommand(flags, {
+          setExitCode,
+          resolveTarget: (parallel) => resolveRunnerTarget(flags, process.env, parallel, 'serve'),
+          signals,
+        });
+      } finally {
+        signals.dispose();
+      }
     });
 }
 
