@@ -15,10 +15,20 @@ const FLUSH_INTERVAL_MS = 10;
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
-  connection: 'keep-alive',
   // Reverse proxies (nginx) must not buffer a token stream.
   'x-accel-buffering': 'no',
 };
+
+/**
+ * A stream has no length. HTTP/1.1 delimits it by chunking and keeps the socket; HTTP/1.0 knows no chunking, so
+ * the end of the stream can only be the end of the connection (as llama-server and nginx answer 1.0 clients).
+ * During shutdown fastify has already asked for `close`; keep it.
+ */
+function connectionHeader(res: ServerResponse): 'close' | 'keep-alive' {
+  const request = res.req;
+  if (request.httpVersionMajor === 1 && request.httpVersionMinor === 0) return 'close';
+  return String(res.getHeader('connection') ?? '').toLowerCase() === 'close' ? 'close' : 'keep-alive';
+}
 
 const DONE = Promise.resolve();
 
@@ -65,7 +75,10 @@ export class SseWriter {
     if (this.opened) return;
     this.opened = true;
     this.reply.hijack();
-    this.res.writeHead(200, SSE_HEADERS);
+    const connection = connectionHeader(this.res);
+    // `shouldKeepAlive` is what node acts on at the end of the response; the header only tells the client.
+    if (connection === 'close') this.res.shouldKeepAlive = false;
+    this.res.writeHead(200, { ...SSE_HEADERS, connection });
   }
 
   private readonly flush = (): void => {

@@ -112,11 +112,21 @@ export class RawConnection {
 
   /** Sends one request and resolves to its response; rejects if the socket closes first. */
   async send(request: RawRequest, timeoutMs = 20_000): Promise<RawResponse> {
+    await this.write(request);
+    return this.read(request.method, timeoutMs);
+  }
+
+  /** Writes a request without waiting for an answer (several in a row are pipelined). */
+  async write(request: RawRequest): Promise<void> {
     await this.connected;
     this.socket.write(requestText(request));
+  }
+
+  /** Reads the next response (to a request made with `method`). */
+  async read(method = 'GET', timeoutMs = 20_000): Promise<RawResponse> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const parsed = parseResponse(this.data, this.ended, request.method === 'HEAD');
+      const parsed = parseResponse(this.data, this.ended, method === 'HEAD');
       if (parsed) {
         this.data = parsed.rest;
         // Give a close that follows the response a moment to arrive, so `closed` is reliable.
