@@ -10,23 +10,45 @@ export interface ServeProcess {
   stderr: () => string;
 }
 
-/** Starts `serve --port 0 …` and resolves once its JSON log says "serving". */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = execa(process.execPath, [BIN, 'serve', '--port', '0', '--log-format', 'json', ...args], {
+/** The JSON log lines `serve` has written so far (stderr that is not a terminal gets JSON). */
+function logEntries(stderr: string): { msg?: string; url?: string }[] {
+  // Only whole lines: the last element is what has arrived of the next one.
+  return stderr
+    .split('\n')
+    .slice(0, -1)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg?: string; url?: string });
+}
+
+/** Starts `serve --port 0 --log-format json …` without waiting for anything. */
+export function spawnServe(args: string[], env: NodeJS.ProcessEnv): ResultPromise {
+  return execa(process.execPath, [BIN, 'serve', '--port', '0', '--log-format', 'json', ...args], {
     env,
     extendEnv: false,
     reject: false,
     timeout: 120_000,
+    // execa follows kill('SIGTERM') with SIGKILL after 5 s by default: far too soon for a shutdown that lets
+    // running answers finish on a busy machine.
+    forceKillAfterDelay: 60_000,
   });
+}
+
+/**
+ * Resolves once `serve` has logged `msg` (default "serving", which carries the URL); rejects if it exits first.
+ * For "loading model" the origin is empty: the URL is only logged once the model is ready.
+ */
+export async function startServe(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  msg = 'serving',
+): Promise<ServeProcess> {
+  const child = spawnServe(args, env);
   let stderr = '';
   const origin = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (data: Buffer) => {
       stderr += data.toString();
-      for (const line of stderr.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === 'serving' && entry.url) resolve(entry.url.replace(/\/v1$/, ''));
-      }
+      const entry = logEntries(stderr).find((e) => e.msg === msg);
+      if (entry) resolve(entry.url?.replace(/\/v1$/, '') ?? '');
     });
     void child.then((result) => reject(new Error(`serve exited early (${result.exitCode}): ${stderr}`)));
   });
