@@ -18,7 +18,10 @@ export function registerChatCommand(program: Command, setExitCode: (code: number
     )
     .option('-s, --system <text>', 'system prompt (chat mode only)')
     .option('-p, --prompt <text>', 'answer this one prompt on stdout and exit (stdin is read when piped)')
-    .option('--max-tokens <n>', 'stop after n generated tokens (1–1048576)')
+    .option(
+      '--max-tokens <n>',
+      'stop after n generated tokens (1–1048576); an answer also stops when prompt + answer fill the context (--ctx)',
+    )
     .option('--temperature <t>', 'sampling temperature (0–2; 0 = greedy)')
     .option('--top-p <p>', 'nucleus sampling (greater than 0, at most 1)')
     .option('--top-k <k>', 'top-k sampling (0 = off)')

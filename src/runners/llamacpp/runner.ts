@@ -233,7 +233,13 @@ export class LlamaCppRunner implements ModelRunner {
       }
       const outcome = await run;
       finished = true;
-      yield { requestId, textDelta: '', finishReason: outcome.finishReason, usage: outcome.usage };
+      yield {
+        requestId,
+        textDelta: '',
+        finishReason: outcome.finishReason,
+        usage: outcome.usage,
+        ...(outcome.contextFull ? { contextFull: true } : {}),
+      };
     } finally {
       // The consumer left early (or generation failed): stop decoding before the slot is reused.
       if (!finished) controller.abort();

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { writeTinyGguf } from '../../helpers/gguf/index.mjs';
+
+/**
+ * Hostile and unlucky input to `chat` / `serve` / `bench` (issue 9, the CLI and llama.cpp runner items): the
+ * built CLI, tiny generated GGUFs, no network. Each case asserts what a user sees — the exit code, the one line
+ * on stderr, the answer's end — never how long it took (a hang fails by the spawn's timeout instead).
+ */
+let env: NodeJS.ProcessEnv;
+let cleanup: () => void;
+let model: string;
+
+beforeAll(async () => {
+  ({ env, cleanup } = isolatedEnv());
+  model = await writeTinyGguf({ arch: 'gemma4', seed: 31, endOfTurn: 'never' });
+});
+afterAll(() => cleanup());
+
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('atomr-infer:'));
+}
+
+const STACK_TRACE = /\bat .+:\d+:\d+/;
+
+interface DoneEvent {
+  type: 'done';
+  finishReason: string;
+  contextFull: boolean;
+  usage: { input: number; output: number; cached: number } | null;
+}
+
+function doneEvent(stdout: string): DoneEvent {
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as DoneEvent;
+}
+
+describe('item 2: max tokens beyond the context', () => {
+  it('chat --max-tokens 1048576 --ctx 64 ends with length once the context is full, and --json says why', async () => {
+    const run = await runCli(
+      [
+        'chat',
+        '--model',
+        model,
+        '--threads',
+        '1',
+        '--max-tokens',
+        '1048576',
+        '--ctx',
+        '64',
+        '--json',
+        '-p',
+        'hi',
+      ],
+      { env, timeoutMs: 120_000 },
+    );
+    expect(run.exitCode).toBe(0);
+    const done = doneEvent(run.stdout);
+    expect(done).toMatchObject({ type: 'done', finishReason: 'length', contextFull: true });
+    // llama.cpp rounds a context up to a multiple of 256 tokens: 64 becomes 256.
+    expect((done.usage?.input ?? 0) + (done.usage?.output ?? 0)).toBeLessThanOrEqual(256);
+  });
+
+  it('plain mode: the answer on stdout, one note on stderr naming the full context', async () => {
+    const run = await runCli(
+      ['chat', '--model', model, '--threads', '1', '--max-tokens', '1048576', '--ctx', '256', '-p', 'hi'],
+      { env, timeoutMs: 120_000 },
+    );
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.trim().length).toBeGreaterThan(0);
+    expect(errorLines(run.stderr)).toEqual([
+      'atomr-infer: the answer stopped because the 256-token context is full (prompt + answer); a larger --ctx makes room',
+    ]);
+  });
+
+  it('--max-tokens within the context: finish reason length, contextFull false, no note', async () => {
+    const run = await runCli(
+      ['chat', '--model', model, '--threads', '1', '--max-tokens', '5', '--json', '-p', 'hi'],
+      { env },
+    );
+    expect(run.exitCode).toBe(0);
+    expect(doneEvent(run.stdout)).toMatchObject({ finishReason: 'length', contextFull: false });
+    expect(run.stderr).toBe('');
+  });
+
+  it('chat --help says an answer also stops when the context is full', async () => {
+    const run = await runCli(['chat', '--help'], { env });
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain(
+      'an answer also stops when prompt + answer fill the context (--ctx)',
+    );
+  });
+
+  it('a prompt that alone does not fit the context: exit 2, one line naming both sizes', async () => {
+    const run = await runCli(
+      ['chat', '--model', model, '--threads', '1', '--ctx', '256', '-p', 'word '.repeat(600)],
+      { env },
+    );
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(errorLines(run.stderr)).toEqual([
+      expect.stringMatching(
+        /^atomr-infer: the prompt needs \d+ tokens; the 256-token context holds at most 231 with room for an answer$/,
+      ),
+    ]);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+  });
+});
