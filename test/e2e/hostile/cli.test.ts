@@ -105,3 +105,66 @@ describe('item 2: max tokens beyond the context', () => {
     expect(run.stderr).not.toMatch(STACK_TRACE);
   });
 });
+
+describe('item 6: CI and NODE_LLAMA_CPP_* values node-llama-cpp would choke on', () => {
+  it.each(['yes', '', 'maybe', 'woodpecker', 'TRUE', '0'])(
+    'CI=%j: chat answers (exit 0, no stack trace)',
+    async (ci) => {
+      const run = await runCli(
+        ['chat', '--model', model, '--threads', '1', '--max-tokens', '3', '-p', 'hi'],
+        {
+          env: { ...env, CI: ci },
+        },
+      );
+      expect(run.stderr).not.toMatch(/EnvVarError|unexpected error/);
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout.trim().length).toBeGreaterThan(0);
+    },
+  );
+
+  it('CI=yes: bench runs to its table', async () => {
+    const run = await runCli(
+      [
+        'bench',
+        '--model',
+        model,
+        '--threads',
+        '1',
+        '--concurrency',
+        '1',
+        '--requests',
+        '1',
+        '--max-tokens',
+        '3',
+      ],
+      { env: { ...env, CI: 'yes' }, timeoutMs: 120_000 },
+    );
+    expect(run.stderr).not.toMatch(/EnvVarError|unexpected error/);
+    expect(run.exitCode).toBe(0);
+  });
+
+  it.each([
+    ['NODE_LLAMA_CPP_GPU', 'bogus'],
+    ['NODE_LLAMA_CPP_DEBUG', 'maybe'],
+    ['NODE_LLAMA_CPP_LOG_LEVEL', 'loud'],
+  ])('%s=%j: exit 2, one line naming the variable and what it accepts', async (name, value) => {
+    const run = await runCli(['chat', '--model', model, '--threads', '1', '--max-tokens', '3', '-p', 'hi'], {
+      env: { ...env, [name]: value },
+    });
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toBe('');
+    const lines = errorLines(run.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(`^atomr-infer: ${name}="${value}" is not valid: node-llama-cpp accepts `),
+    );
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it('a blank NODE_LLAMA_CPP_* value counts as unset, as every atomr-infer variable does', async () => {
+    const run = await runCli(['chat', '--model', model, '--threads', '1', '--max-tokens', '3', '-p', 'hi'], {
+      env: { ...env, NODE_LLAMA_CPP_GPU: ' ', NODE_LLAMA_CPP_DEBUG: '' },
+    });
+    expect(run.exitCode).toBe(0);
+  });
+});
