@@ -27,7 +27,10 @@ export function registerChatCommand(program: Command, setExitCode: (code: number
     .option('--top-k <k>', 'top-k sampling (0 = off)')
     .option('--seed <n>', 'sampling seed (0–4294967295): same seed, same text')
     .option('--ctx <tokens>', 'context size in tokens (default: ATOMR_INFER_GEMMA_MAX_LEN or the runner’s)')
-    .option('--threads <n>', 'CPU threads for llama.cpp (1–256; default: the runner’s rule)')
+    .option(
+      '--threads <n>',
+      'CPU threads for llama.cpp (1 to the CPUs this process may use; default: one fewer than the cores)',
+    )
     .option('--json', 'with --prompt or a pipe: JSON lines (token events, then one done event)')
     .option('-y, --yes', 'provision gemma-local without asking if it is missing (needed off a terminal)')
     .action(async (flags: ChatFlags) => {

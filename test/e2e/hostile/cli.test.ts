@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { usableCpuCount } from '../../../src/runners/llamacpp/threads.js';
 import { writeTinyGguf } from '../../helpers/gguf/index.mjs';
 
 /**
@@ -166,5 +167,36 @@ describe('item 6: CI and NODE_LLAMA_CPP_* values node-llama-cpp would choke on',
       env: { ...env, NODE_LLAMA_CPP_GPU: ' ', NODE_LLAMA_CPP_DEBUG: '' },
     });
     expect(run.exitCode).toBe(0);
+  });
+});
+
+describe('item 5: more threads than CPUs', () => {
+  const usable = usableCpuCount();
+  const tooMany = String(Math.max(usable + 1, 256));
+
+  it.each([
+    ['chat', ['-p', 'hi']],
+    ['serve', ['--port', '0']],
+    ['bench', ['--concurrency', '1', '--requests', '1']],
+  ])(
+    '%s --threads %s is refused before anything loads: exit 2, one line naming the usable CPUs',
+    async (command, extra) => {
+      const run = await runCli([command, '--model', model, '--threads', tooMany, ...extra], { env });
+      expect(run.exitCode).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(errorLines(run.stderr)).toEqual([
+        `atomr-infer: --threads "${tooMany}" is not valid: expected an integer from 1 to ${usable} (this process may use ${usable} CPU${usable === 1 ? '' : 's'})`,
+      ]);
+      expect(run.stderr).toMatch(/^hint: more threads than CPUs stall llama\.cpp/m);
+    },
+  );
+
+  it('--threads at the usable CPU count is accepted and answers', async () => {
+    const run = await runCli(
+      ['chat', '--model', model, '--threads', String(usable), '--max-tokens', '3', '-p', 'hi'],
+      { env },
+    );
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.trim().length).toBeGreaterThan(0);
   });
 });
