@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { usableCpuCount } from '../../../src/runners/llamacpp/threads.js';
@@ -198,5 +202,58 @@ describe('item 5: more threads than CPUs', () => {
     );
     expect(run.exitCode).toBe(0);
     expect(run.stdout.trim().length).toBeGreaterThan(0);
+  });
+});
+
+describe('item 14a: --model that is a directory or a FIFO', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'atomr-hostile-model-'));
+    mkdirSync(join(dir, 'folder.gguf'));
+    mkdirSync(join(dir, 'plain-folder'));
+    execFileSync('mkfifo', [join(dir, 'pipe.gguf'), join(dir, 'pipe')]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['folder.gguf', 'is a directory'],
+    ['plain-folder', 'is a directory'],
+    ['pipe.gguf', 'is a FIFO (named pipe)'],
+    ['pipe', 'is a FIFO (named pipe)'],
+  ])(
+    'chat --model %s: exit 4, one line saying what it is and what is accepted (never opened)',
+    async (name, what) => {
+      const path = join(dir, name);
+      const run = await runCli(['chat', '--model', path, '-p', 'hi'], { env });
+      expect(run.exitCode).toBe(4);
+      expect(errorLines(run.stderr)).toEqual([
+        `atomr-infer: --model ${JSON.stringify(path)} ${what}, not a regular file: expected a .gguf file or a catalog model id`,
+      ]);
+      expect(run.stderr).not.toContain('no such file');
+    },
+  );
+
+  it('serve --model <a FIFO> is refused the same way', async () => {
+    const path = join(dir, 'pipe.gguf');
+    const run = await runCli(['serve', '--model', path, '--port', '0'], { env });
+    expect(run.exitCode).toBe(4);
+    expect(errorLines(run.stderr)[0]).toContain('is a FIFO (named pipe), not a regular file');
+  });
+
+  it('ATOMR_INFER_GEMMA_GGUF naming a FIFO is refused before anything opens it', async () => {
+    const path = join(dir, 'pipe.gguf');
+    const run = await runCli(['chat', '--model', 'google/gemma-4-E2B-it', '-p', 'hi'], {
+      env: { ...env, ATOMR_INFER_GEMMA_GGUF: path },
+    });
+    expect(run.exitCode).toBe(4);
+    expect(errorLines(run.stderr)).toEqual([
+      `atomr-infer: model file ${path} is a FIFO (named pipe), not a regular file: expected a .gguf file`,
+    ]);
+  });
+
+  it('a missing .gguf path still says "no such file"', async () => {
+    const run = await runCli(['chat', '--model', join(dir, 'absent.gguf'), '-p', 'hi'], { env });
+    expect(run.exitCode).toBe(4);
+    expect(errorLines(run.stderr)[0]).toContain('absent.gguf": no such file');
   });
 });
