@@ -146,9 +146,13 @@ export function parseChatOptions(flags: ChatFlags, command = 'chat'): ChatOption
   if (seed !== undefined) sampling.seed = seed;
 
   if (flags.prompt !== undefined && flags.prompt.trim() === '') {
-    throw new UsageError('--prompt "" is not valid: expected a non-empty prompt', {
-      hint: 'omit --prompt to chat interactively, or pipe the prompt on stdin',
-    });
+    // Quote what the user gave (JSON.stringify shows "   " as typed), so a blank prompt is not reported as "".
+    throw new UsageError(
+      `--prompt ${JSON.stringify(flags.prompt)} is not valid: expected a prompt with some text`,
+      {
+        hint: 'omit --prompt to chat interactively, or pipe the prompt on stdin',
+      },
+    );
   }
   if (flags.model !== undefined && flags.model.trim() === '') {
     throw new UsageError('--model "" is not valid: expected a model id or a path to a .gguf file');

@@ -257,3 +257,41 @@ describe('item 14a: --model that is a directory or a FIFO', () => {
     expect(errorLines(run.stderr)[0]).toContain('absent.gguf": no such file');
   });
 });
+
+describe('item 14b: a short API key is refused without being revealed', () => {
+  it('ATOMR_INFER_API_KEY=short: exit 2, the message intact (no "***" where the word "short" was)', async () => {
+    const run = await runCli(['serve', '--model', model, '--port', '0'], {
+      env: { ...env, ATOMR_INFER_API_KEY: 'short' },
+    });
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)).toEqual([
+      'atomr-infer: ATOMR_INFER_API_KEY is too short: expected at least 8 characters',
+    ]);
+  });
+
+  it('serve --api-key short: the same, naming the flag', async () => {
+    const run = await runCli(['serve', '--model', model, '--port', '0', '--api-key', 'short'], { env });
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)).toEqual([
+      'atomr-infer: --api-key is too short: expected at least 8 characters',
+    ]);
+  });
+});
+
+describe('item 14c: a blank prompt is quoted as given', () => {
+  it('chat -p "   ": exit 2, the message shows the blank prompt, not --prompt ""', async () => {
+    const run = await runCli(['chat', '--model', model, '-p', '   '], { env });
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)[0]).toBe(
+      'atomr-infer: --prompt "   " is not valid: expected a prompt with some text',
+    );
+  });
+
+  it('bench --prompt "\\t": the same rule', async () => {
+    const run = await runCli(['bench', '--model', model, '--prompt', '\t'], { env });
+    expect(run.exitCode).toBe(2);
+    expect(errorLines(run.stderr)[0]).toBe(
+      'atomr-infer: --prompt "\\t" is not valid: expected a prompt with some text',
+    );
+  });
+});
