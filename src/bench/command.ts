@@ -55,7 +55,9 @@ export function parseBenchFlags(flags: BenchFlags): BenchOptions {
   const maxTokens = intFlag('--max-tokens', flags.maxTokens, 1, 1_048_576) ?? 128;
   const requests = intFlag('--requests', flags.requests, 1, 100_000);
   const prompt = flags.prompt ?? DEFAULT_PROMPT;
-  if (prompt.trim() === '') throw new UsageError('--prompt "" is not valid: expected a non-empty prompt');
+  if (prompt.trim() === '') {
+    throw new UsageError(`--prompt ${JSON.stringify(prompt)} is not valid: expected a prompt with some text`);
+  }
   return { concurrency: [...new Set(levels)], maxTokens, requests, prompt, json: flags.json === true };
 }
 

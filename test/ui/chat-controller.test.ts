@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Conversation } from '../../src/cli/chat/conversation.js';
+import { formatStats } from '../../src/cli/chat/format-stats.js';
 import { ChatController } from '../../src/ui/chat-controller.js';
 import { noColorRequested, PLAIN_THEME, themeFor } from '../../src/ui/theme.js';
 import { createScriptedRunner } from './helpers/scripted-runner.js';
@@ -127,6 +128,47 @@ describe('ChatController', () => {
     const last = controller.getSnapshot().lastStats;
     expect(last?.finishReason).toBe('abort');
     expect(runner.batches).toHaveLength(1);
+  });
+});
+
+describe('ChatController: an answer cut off by a full context (issue 9 item 2)', () => {
+  function run(finish: 'length' | 'context-full') {
+    const runner = createScriptedRunner({
+      answers: [['a', ' b']],
+      finish,
+      description: { contextSize: 256 },
+    });
+    const controller = new ChatController(
+      runner,
+      new Conversation('tiny', 'chat', {}, undefined),
+      runner.describe(),
+      { flushMs: 5 },
+    );
+    controller.submit('go');
+    return controller;
+  }
+
+  it('adds a dim line saying the context is full, and the status line says so', async () => {
+    const controller = run('context-full');
+    await controller.idle();
+    const { history, lastStats } = controller.getSnapshot();
+    const notes = history.filter((item) => item.kind === 'notice');
+    expect(notes).toEqual([
+      expect.objectContaining({
+        tone: 'dim',
+        text: expect.stringMatching(/^The 256-token context is full, so the answer stopped here\./),
+      }),
+    ]);
+    expect(lastStats?.contextFull).toBe(true);
+    expect(formatStats(lastStats!)).toMatch(/ · context full$/);
+  });
+
+  it('says nothing of the kind when max tokens ended the answer', async () => {
+    const controller = run('length');
+    await controller.idle();
+    const { history, lastStats } = controller.getSnapshot();
+    expect(history.filter((item) => item.kind === 'notice')).toEqual([]);
+    expect(formatStats(lastStats!)).toMatch(/ · max tokens reached$/);
   });
 });
 

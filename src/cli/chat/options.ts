@@ -1,6 +1,10 @@
 import { UsageError } from '../../core/errors.js';
 import type { SamplingParams } from '../../core/model-runner.js';
 import { DECIMAL } from '../../core/settings.js';
+import { defaultThreadCount, usableCpuCount } from '../../runners/llamacpp/threads.js';
+
+/** The llama-cpp runner's own ceiling for its `threads` setting. */
+const MAX_THREADS = 256;
 
 /** `atomr-infer chat` flags exactly as commander hands them over (strings; numbers are validated here). */
 export interface ChatFlags {
@@ -87,20 +91,13 @@ const RULES = {
     max: MAX_UINT32,
     accepted: `an integer from 0 to ${MAX_UINT32}`,
   },
-  threads: {
-    flag: '--threads',
-    integer: true,
-    min: 1,
-    max: 256,
-    accepted: 'an integer from 1 to 256',
-  },
 } as const satisfies Record<string, NumberRule>;
 
 const INTEGER = /^[+]?\d+$/;
 
 /** Parses one numeric flag; a one-line UsageError naming the flag, the value and the accepted range otherwise. */
 export function parseNumberFlag(
-  rule: NumberRule,
+  rule: NumberRule & { hint?: string },
   raw: string | undefined,
   command = 'chat',
 ): number | undefined {
@@ -110,10 +107,28 @@ export function parseNumberFlag(
   const aboveMin = rule.minExclusive ? value > rule.min : value >= rule.min;
   if (!Number.isFinite(value) || !aboveMin || value > rule.max) {
     throw new UsageError(`${rule.flag} ${JSON.stringify(raw)} is not valid: expected ${rule.accepted}`, {
-      hint: `see \`atomr-infer ${command} --help\``,
+      hint: rule.hint ?? `see \`atomr-infer ${command} --help\``,
     });
   }
   return value;
+}
+
+/**
+ * `--threads` (chat, serve, bench): 1 to the CPUs this process may use. More is refused rather than clamped: the
+ * user typed the number, llama.cpp users expect it honoured, and honouring it oversubscribes the CPUs so badly
+ * that decoding never finishes (see usableCpuCount). The refusal costs milliseconds and names the range.
+ */
+export function threadsRule(usable = usableCpuCount()): NumberRule & { hint: string } {
+  const max = Math.min(MAX_THREADS, usable);
+  const cpus = `${usable} CPU${usable === 1 ? '' : 's'}`;
+  return {
+    flag: '--threads',
+    integer: true,
+    min: 1,
+    max,
+    accepted: `an integer from 1 to ${max} (this process may use ${cpus})`,
+    hint: `more threads than CPUs stall llama.cpp; omit --threads for the default (${defaultThreadCount()} here)`,
+  };
 }
 
 /** Validates every chat flag before anything heavy loads, so a typo costs milliseconds, not a model load. */
@@ -131,9 +146,13 @@ export function parseChatOptions(flags: ChatFlags, command = 'chat'): ChatOption
   if (seed !== undefined) sampling.seed = seed;
 
   if (flags.prompt !== undefined && flags.prompt.trim() === '') {
-    throw new UsageError('--prompt "" is not valid: expected a non-empty prompt', {
-      hint: 'omit --prompt to chat interactively, or pipe the prompt on stdin',
-    });
+    // Quote what the user gave (JSON.stringify shows "   " as typed), so a blank prompt is not reported as "".
+    throw new UsageError(
+      `--prompt ${JSON.stringify(flags.prompt)} is not valid: expected a prompt with some text`,
+      {
+        hint: 'omit --prompt to chat interactively, or pipe the prompt on stdin',
+      },
+    );
   }
   if (flags.model !== undefined && flags.model.trim() === '') {
     throw new UsageError('--model "" is not valid: expected a model id or a path to a .gguf file');
@@ -148,7 +167,7 @@ export function parseChatOptions(flags: ChatFlags, command = 'chat'): ChatOption
     json: flags.json === true,
     yes: flags.yes === true,
     sampling,
-    threads: parseNumberFlag(RULES.threads, flags.threads, command),
+    threads: parseNumberFlag(threadsRule(), flags.threads, command),
     endpoint: flags.endpoint?.trim(),
   };
 }

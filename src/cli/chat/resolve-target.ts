@@ -1,4 +1,3 @@
-import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { getVariant, isVariantId, type VariantId } from '../../core/catalog.js';
 import type { Deployment } from '../../core/deployments.js';
@@ -9,6 +8,7 @@ import { hfHubCacheDir } from '../../core/paths.js';
 import { parseModelId, resolveSettings, type Settings } from '../../core/settings.js';
 import { cachedCommit } from '../../hub/cache-layout.js';
 import { ggufSpecFor, locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
+import { modelPathKind, notARegularFile } from '../../runners/llamacpp/model-file.js';
 import { remoteRunnerSpec } from '../../runners/remote/spec.js';
 import type { ChatOptions } from './options.js';
 
@@ -72,14 +72,15 @@ function remoteTarget(options: ChatOptions): ChatTarget {
   return { spec, label: spec.model, mode: undefined, source: 'remote' };
 }
 
-/** A `.gguf` suffix, or an existing file (the runner's preflight rejects it if it is not GGUF). */
+/**
+ * A `.gguf` suffix, or an existing file (the runner's preflight rejects it if it is not GGUF), or anything else
+ * that exists and is not a catalog id (a directory, a FIFO): reported as what it is, not as an unknown model id.
+ */
 function looksLikeGgufPath(value: string): boolean {
   if (value.toLowerCase().endsWith('.gguf')) return true;
-  try {
-    return statSync(value).isFile();
-  } catch {
-    return false;
-  }
+  const found = modelPathKind(value);
+  if (found.kind === 'file') return true;
+  return found.kind !== 'missing' && !isVariantId(value);
 }
 
 function ggufPathTarget(
@@ -92,10 +93,29 @@ function ggufPathTarget(
     throw new UsageError(`--runtime vllm cannot load a GGUF file (${raw}): expected llama-cpp or auto`);
   }
   const path = resolve(raw);
-  if (!existsSync(path) || !statSync(path).isFile()) {
+  const found = modelPathKind(path);
+  if (found.kind === 'missing') {
     throw new ModelError(`--model ${JSON.stringify(raw)}: no such file`, {
       code: 'model-file-missing',
       hint: 'pass a path to a .gguf file or a model id (see `atomr-infer chat --help`)',
+    });
+  }
+  if (found.kind === 'other') {
+    throw new ModelError(
+      `--model ${JSON.stringify(raw)} ${notARegularFile(found)}: expected a .gguf file or a catalog model id`,
+      {
+        code: 'model-file-invalid',
+        hint:
+          found.what === 'is a directory'
+            ? 'point at the .gguf file inside it'
+            : 'pass the path of a .gguf file, or a model id (see `atomr-infer chat --help`)',
+      },
+    );
+  }
+  if (found.kind === 'unreadable') {
+    throw new ModelError(`--model ${JSON.stringify(raw)} cannot be read (${found.code})`, {
+      code: 'model-file-invalid',
+      hint: 'check the path and its permissions',
     });
   }
   return {

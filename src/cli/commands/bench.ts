@@ -17,7 +17,7 @@ export function registerBenchCommand(program: Command, setExitCode: (code: numbe
     .option('--requests <n>', 'answers per concurrency level (default: twice the level, at least 4)')
     .option('--prompt <text>', 'the prompt every answer starts from')
     .option('--ctx <tokens>', 'context size in tokens per answer')
-    .option('--threads <n>', 'CPU threads for llama.cpp (1–256)')
+    .option('--threads <n>', 'CPU threads for llama.cpp (1 to the CPUs this process may use)')
     .option('--json', 'print the run as one JSON object instead of a table')
     .action(async (flags: BenchFlags & TargetFlags) => {
       const { runBenchCommand } = await import('../../bench/command.js');

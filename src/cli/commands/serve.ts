@@ -33,7 +33,7 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
       '--ctx <tokens>',
       'context size in tokens per answer (default: ATOMR_INFER_GEMMA_MAX_LEN or 4096)',
     )
-    .option('--threads <n>', 'CPU threads for llama.cpp (1–256)')
+    .option('--threads <n>', 'CPU threads for llama.cpp (1 to the CPUs this process may use)')
     .option('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, how long running answers may finish', '10')
     .option('--body-limit-mb <n>', 'largest request body in MiB (413 beyond)', '4')
     .option('--log-format <json|pretty>', 'log lines on stderr (default: pretty on a terminal, else json)')

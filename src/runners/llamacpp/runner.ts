@@ -20,7 +20,7 @@ import { generate, type GenerationOutcome } from './generate.js';
 import { preflightGguf, type GgufFacts } from './gguf/preflight.js';
 import { SequencePool } from './sequence-pool.js';
 import { DEFAULT_CONTEXT_CAP, type LlamaCppSettings } from './settings.js';
-import { defaultThreadCount } from './threads.js';
+import { defaultThreadCount, usableCpuCount } from './threads.js';
 import { resolveGgufWeights, type ResolvedWeights } from './weights.js';
 
 const GPU_LABELS: Record<string, string> = { cuda: 'CUDA', metal: 'Metal', vulkan: 'Vulkan' };
@@ -65,7 +65,9 @@ export class LlamaCppRunner implements ModelRunner {
     private readonly spec: RunnerSpec,
     private readonly settings: LlamaCppSettings,
   ) {
-    this.threads = settings.threads ?? defaultThreadCount();
+    // A stored setting above the usable CPUs (a deployment written on a bigger machine) is clamped: oversubscribed
+    // ggml workers stall each other at every barrier (see threads.ts). `--threads` flags are refused earlier.
+    this.threads = Math.min(settings.threads ?? defaultThreadCount(), usableCpuCount());
     this.lastTransport = { kind: 'local-cpu', threads: this.threads };
     // node-llama-cpp caps a context's threads at llama.maxThreads (4 on a CPU build): an explicit wish wins.
     if (llama.maxThreads !== 0 && this.threads > llama.maxThreads) llama.maxThreads = this.threads;
@@ -233,7 +235,13 @@ export class LlamaCppRunner implements ModelRunner {
       }
       const outcome = await run;
       finished = true;
-      yield { requestId, textDelta: '', finishReason: outcome.finishReason, usage: outcome.usage };
+      yield {
+        requestId,
+        textDelta: '',
+        finishReason: outcome.finishReason,
+        usage: outcome.usage,
+        ...(outcome.contextFull ? { contextFull: true } : {}),
+      };
     } finally {
       // The consumer left early (or generation failed): stop decoding before the slot is reused.
       if (!finished) controller.abort();

@@ -47,6 +47,12 @@ function samplingKwargs(sampling: SamplingParams): Record<string, unknown> {
   return kwargs;
 }
 
+/** A final `length` chunk whose prompt + answer reached max_model_len: the context, not max_tokens, ended it. */
+function filledContext(chunk: TokenChunk, contextSize: number): boolean {
+  if (chunk.finishReason !== 'length' || !chunk.usage) return false;
+  return chunk.usage.input + chunk.usage.output >= contextSize;
+}
+
 /** HF_HUB_CACHE (and HF_HOME when the cache is `<home>/hub`), set in Python before vLLM is imported. */
 function hubEnvironment(hfCacheDir: string | undefined): Record<string, string> {
   if (!hfCacheDir) return {};
@@ -102,6 +108,13 @@ export class VllmRunner implements ModelRunner {
       yield aborted;
       return;
     }
+    // vLLM itself ends an answer with `length` when prompt + answer reach max_model_len; capping max_tokens there
+    // too keeps an absurd value (1e12) from ever reaching the engine, as the llama.cpp runner does.
+    const contextSize = this.contextSize();
+    const requested = command.sampling.max_tokens;
+    if (contextSize !== undefined && typeof requested === 'number' && requested > contextSize) {
+      command.sampling.max_tokens = contextSize;
+    }
     const stream = session.loop.submit(command);
     const onAbort = (): void => stream.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -109,7 +122,9 @@ export class VllmRunner implements ModelRunner {
       for (;;) {
         const chunk = await stream.next();
         if (!chunk) return;
-        yield chunk;
+        yield contextSize !== undefined && filledContext(chunk, contextSize)
+          ? { ...chunk, contextFull: true }
+          : chunk;
         if (chunk.finishReason !== undefined) return;
       }
     } finally {
@@ -150,9 +165,14 @@ export class VllmRunner implements ModelRunner {
       device: this.deviceLabel(),
       mode: this.defaultMode(),
     };
-    const contextSize = this.info?.maxModelLen ?? this.settings.config.maxModelLen;
+    const contextSize = this.contextSize();
     if (contextSize) description.contextSize = contextSize;
     return description;
+  }
+
+  /** max_model_len: what the engine reported, else what it was configured with; undefined when unknown. */
+  private contextSize(): number | undefined {
+    return (this.info?.maxModelLen ?? this.settings.config.maxModelLen) || undefined;
   }
 
   async dispose(): Promise<void> {

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { ModelError } from '../../../core/errors.js';
+import { modelPathKind, notARegularFile } from '../model-file.js';
 import { GgufFormatError } from './byte-reader.js';
 import {
   GGUF_VALUE_TYPES as T,
@@ -71,6 +72,8 @@ const INTEGER_KEYS = new Set([
 
 export const SUPPORTED_ARCHITECTURES = Object.keys(GEMMA_ARCHITECTURES);
 
+const REGULAR_FILE_HINT = 'Point at a .gguf file.';
+
 const REPAIR_HINT =
   'Re-download the file (atomr-infer pull --model <id> --runtime llama-cpp) or point at another .gguf.';
 
@@ -121,6 +124,10 @@ function integerKey(header: GgufHeader, key: string): number {
 
 /** Reads and validates `path`; throws a ModelError naming the problem, or returns the model's facts. */
 export function preflightGguf(path: string): GgufFacts {
+  // stat before open: opening a FIFO would block until something writes to it.
+  const found = modelPathKind(path);
+  if (found.kind === 'other')
+    fail(path, `${notARegularFile(found)}: expected a .gguf file`, REGULAR_FILE_HINT);
   let header: GgufHeader;
   try {
     header = readGgufHeader(path);
