@@ -9,8 +9,8 @@ import { defineConfig } from 'vitest/config';
  *
  * - unit: code in this process with test doubles and loopback fakes (fake Hub, fake OpenAI server, fake
  *   executables): no build, no llama.cpp, no Python. Threads sharing one module graph (isolating each file
- *   costs more than most of these files' tests), so a unit test keeps no global state: it never assigns
- *   process.env (it passes an env, or uses vi.stubEnv, which is undone after each test).
+ *   costs more than most of these files' tests); test/helpers/unit-setup.ts puts back process.env and the real
+ *   timers after each file, so no file changes how the next one runs.
  * - engines: real llama.cpp (tiny generated GGUF files) or a real Python interpreter in this process. No build.
  * - cli: the built CLI (`bin/atomr-infer.js` → dist/), tmux, scripts that import dist/. Its global setup builds
  *   dist/ once (ATOMR_INFER_SKIP_TEST_BUILD=1 skips that); the CLI helpers refuse to run in another project.
@@ -66,6 +66,7 @@ export default defineConfig({
           include: filesOf('unit'),
           pool: 'threads',
           isolate: false,
+          setupFiles: ['test/helpers/unit-setup.ts'],
           unstubEnvs: true,
           unstubGlobals: true,
         },
