@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { requireBuiltCli } from '../../helpers/built-cli.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'atomr-infer.js');
@@ -39,6 +40,7 @@ export function runCli(
   args: string[],
   options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
 ): ResultPromise & Promise<CliRun> {
+  requireBuiltCli();
   return execa(process.execPath, [BIN, ...args], {
     env: options.env,
     extendEnv: false,
