@@ -1,7 +1,7 @@
 import type { ModelRunner, RunnerDescription } from '../core/model-runner.js';
 import { isAtomrError } from '../core/errors.js';
-import type { Conversation } from '../cli/chat/conversation.js';
-import { streamTurn, TurnMeter, type TurnStats } from '../cli/chat/stream-turn.js';
+import type { Conversation } from '../chat/conversation.js';
+import { streamTurn, TurnMeter, type TurnStats } from '../chat/stream-turn.js';
 import type { HistoryItem, HistoryItemInput } from './history.js';
 import { splitSettled } from './split-answer.js';
 

@@ -1,5 +1,5 @@
 import type { RunnerDescription } from '../core/model-runner.js';
-import type { TurnStats } from '../cli/chat/stream-turn.js';
+import type { TurnStats } from '../chat/stream-turn.js';
 
 /** Everything that scrolls into `<Static>`: written once, never re-rendered. */
 export type HistoryItem =

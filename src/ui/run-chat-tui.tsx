@@ -1,5 +1,5 @@
 import { render } from 'ink';
-import type { Conversation } from '../cli/chat/conversation.js';
+import type { Conversation } from '../chat/conversation.js';
 import type { ModelRunner, RunnerDescription } from '../core/model-runner.js';
 import { ChatApp, LEAVE_TIMEOUT_MS } from './ChatApp.js';
 import { ChatController } from './chat-controller.js';

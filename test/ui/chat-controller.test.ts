@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Conversation } from '../../src/cli/chat/conversation.js';
-import { formatStats } from '../../src/cli/chat/format-stats.js';
+import { Conversation } from '../../src/chat/conversation.js';
+import { formatStats } from '../../src/chat/format-stats.js';
 import { ChatController } from '../../src/ui/chat-controller.js';
 import { noColorRequested, PLAIN_THEME, themeFor } from '../../src/ui/theme.js';
 import { createScriptedRunner } from './helpers/scripted-runner.js';

@@ -1,7 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import type { SamplingParams } from '../../core/model-runner.js';
 import { DECIMAL } from '../../core/settings.js';
-import { defaultThreadCount, usableCpuCount } from '../../runners/llamacpp/threads.js';
+import { defaultThreadCount, usableCpuCount } from '../../core/cpu-threads.js';
 
 /** The llama-cpp runner's own ceiling for its `threads` setting. */
 const MAX_THREADS = 256;

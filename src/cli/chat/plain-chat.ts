@@ -1,7 +1,7 @@
 import type { ModelRunner, RunnerDescription } from '../../core/model-runner.js';
-import type { Conversation } from './conversation.js';
-import { contextFullNote, formatStats } from './format-stats.js';
-import { streamTurn, type TurnResult } from './stream-turn.js';
+import type { Conversation } from '../../chat/conversation.js';
+import { contextFullNote, formatStats } from '../../chat/format-stats.js';
+import { streamTurn, type TurnResult } from '../../chat/stream-turn.js';
 
 export interface PlainChatIo {
   stdout: NodeJS.WritableStream;

@@ -1,5 +1,5 @@
 import type { ModelRunner } from '../../core/model-runner.js';
-import { Conversation } from './conversation.js';
+import { Conversation } from '../../chat/conversation.js';
 import { parseChatOptions, type ChatFlags } from './options.js';
 import { runPlainChat } from './plain-chat.js';
 import { readPrompt } from './read-prompt.js';

@@ -20,7 +20,7 @@ import { generate, type GenerationOutcome } from './generate.js';
 import { preflightGguf, type GgufFacts } from './gguf/preflight.js';
 import { SequencePool } from './sequence-pool.js';
 import { DEFAULT_CONTEXT_CAP, type LlamaCppSettings } from './settings.js';
-import { defaultThreadCount, usableCpuCount } from './threads.js';
+import { defaultThreadCount, usableCpuCount } from '../../core/cpu-threads.js';
 import { resolveGgufWeights, type ResolvedWeights } from './weights.js';
 
 const GPU_LABELS: Record<string, string> = { cuda: 'CUDA', metal: 'Metal', vulkan: 'Vulkan' };

@@ -308,7 +308,11 @@ class PythonSession {
     if (!this.expectedExit) {
       // The lines explaining a crash may still be in the pipe: give them a moment.
       await within(
-        Promise.all([this.proc.stdout, this.proc.stderr].map((s) => s && !s.readableEnded && once(s, 'end'))),
+        Promise.all(
+          [this.proc.stdout, this.proc.stderr].map((s) =>
+            s && !s.readableEnded ? once(s, 'end') : Promise.resolve([]),
+          ),
+        ),
         50,
       );
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
-import { usableCpuCount } from '../../../src/runners/llamacpp/threads.js';
+import { usableCpuCount } from '../../../src/core/cpu-threads.js';
 import { writeTinyGguf } from '../../helpers/gguf/index.mjs';
 
 /**

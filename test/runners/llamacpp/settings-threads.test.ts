@@ -11,7 +11,7 @@ import {
   physicalCoreCount,
   threadCountFor,
   usableCpuCount,
-} from '../../../src/runners/llamacpp/threads.js';
+} from '../../../src/core/cpu-threads.js';
 import { writeTinyGguf } from '../../helpers/gguf/index.mjs';
 
 describe('llama-cpp settings', () => {

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 /**
- * The default CPU thread count for llama.cpp decoding. Kept free of node-llama-cpp so `probe` can import it.
+ * The CPU threads llama.cpp may use here. In core (no node-llama-cpp, no runner) because the probe reports the
+ * thread count a deployment will get and the runner applies it: one rule, read by both.
  *
  * Rule: one thread fewer than the usable *physical* cores (at least 1, at most 16).
  * - usable = min(cores this process may run on (affinity / cgroup: `os.availableParallelism()`),

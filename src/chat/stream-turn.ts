@@ -1,4 +1,4 @@
-import type { ExecuteBatch, FinishReason, ModelRunner, TokenUsage } from '../../core/model-runner.js';
+import type { ExecuteBatch, FinishReason, ModelRunner, TokenUsage } from '../core/model-runner.js';
 
 /** What one answer cost, measured the same way for `--prompt`, `--json`, the TUI and the benchmark. */
 export interface TurnStats {
