@@ -1,6 +1,8 @@
 import { InterruptedError, RuntimeFailure, UsageError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import type { ModelRunner, RunnerSpec } from '../core/model-runner.js';
+import { integerRule, parseNumberFlag } from '../core/number-flag.js';
+import type { ModelRunner } from '../core/model-runner.js';
+import type { TargetResolver } from '../core/target.js';
 import { benchResultsFile } from '../core/paths.js';
 import { createRunner } from '../runners/index.js';
 import { measureLevel, timeOne } from './measure.js';
@@ -20,14 +22,10 @@ export interface BenchFlags {
   json?: boolean;
 }
 
-export interface BenchTarget {
-  spec: RunnerSpec;
-  label: string;
-}
-
 export interface BenchCommandContext {
   setExitCode: (code: number) => void;
-  resolveTarget: (parallel: number) => Promise<BenchTarget>;
+  /** The one target resolver (src/cli/target/resolve.ts), given the highest concurrency. */
+  resolveTarget: TargetResolver;
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WriteStream;
@@ -61,15 +59,9 @@ export function parseBenchFlags(flags: BenchFlags): BenchOptions {
   return { concurrency: [...new Set(levels)], maxTokens, requests, prompt, json: flags.json === true };
 }
 
+/** An integer flag from `min` to `max` (the one numeric-flag parser, core/number-flag). */
 function intFlag(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = /^\+?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(
-      `${flag} ${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
+  return parseNumberFlag(integerRule(flag, min, max), raw, 'bench');
 }
 
 export async function runBenchCommand(flags: BenchFlags, context: BenchCommandContext): Promise<BenchRun> {
@@ -86,7 +78,6 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
   try {
     progress(`loading ${target.label} (${target.spec.runtime})…`);
     runner = await createRunner(target.spec);
-    if (runner.runtimeKind === 'remote') await runner.loadWeights(target.spec.weights);
     const description = runner.describe();
     const mode = description.mode;
     progress('warming up…');

@@ -57,6 +57,14 @@ export class RuntimeFailure extends AtomrError {
   }
 }
 
+/**
+ * A call on a runner after dispose(): the same condition, so the same error and code, on every runner (serve
+ * and the tests tell it from an engine that died, which each runner reports in its own words).
+ */
+export function runnerDisposed(runner: string): RuntimeFailure {
+  return new RuntimeFailure(`the ${runner} runner has been disposed`, { code: 'runner-disposed' });
+}
+
 /** The user pressed Ctrl-C (exit 130). */
 export class InterruptedError extends AtomrError {
   constructor(message = 'interrupted') {

@@ -1,4 +1,5 @@
 import { DEFAULT_MODEL, VARIANT_IDS, closestVariantId, isVariantId, type VariantId } from './catalog.js';
+import { DECIMAL, INTEGER } from './number-flag.js';
 import { ENV } from './env-names.js';
 import { ConfigError, UsageError } from './errors.js';
 
@@ -61,8 +62,6 @@ interface Parser<T> {
   accepted: string;
 }
 
-/** What a decimal number looks like in a flag or an environment value (no sign but `+`, no hex, no `Infinity`). */
-export const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function decimal(text: string): number | undefined {
   const trimmed = text.trim();
@@ -100,7 +99,7 @@ const PARSERS = {
   maxModelLen: {
     parse: (text: string) => {
       const value = text.trim();
-      if (!/^\d+$/.test(value)) return undefined;
+      if (!INTEGER.test(value)) return undefined;
       const tokens = Number(value);
       return tokens > 0 && tokens <= 1_048_576 ? tokens : undefined;
     },

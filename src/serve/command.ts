@@ -1,5 +1,5 @@
 import { ExitCode } from '../core/exit-codes.js';
-import type { RunnerSpec } from '../core/model-runner.js';
+import type { TargetResolver } from '../core/target.js';
 import { createRunner } from '../runners/index.js';
 import { parseServeFlags, type ServeFlags } from './options.js';
 import { assertHostAllowed, startServer } from './start.js';
@@ -9,17 +9,10 @@ import { assertHostAllowed, startServer } from './start.js';
  * gracefully. A first signal drains (running answers get --shutdown-timeout to finish); a second aborts them.
  */
 
-export interface RunnerTarget {
-  spec: RunnerSpec;
-  /** The model id clients use and `/v1/models` lists. */
-  label: string;
-  /** Other accepted names (the deployment name, the file name). */
-  aliases: string[];
-}
-
 export interface ServeCommandContext {
   setExitCode: (code: number) => void;
-  resolveTarget: (parallel: number) => Promise<RunnerTarget>;
+  /** The one target resolver (src/cli/target/resolve.ts), given `--parallel`. */
+  resolveTarget: TargetResolver;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -31,17 +24,7 @@ export async function runServeCommand(flags: ServeFlags, context: ServeCommandCo
     host: options.host,
     port: options.port,
     model: { id: target.label, aliases: target.aliases, created: Math.floor(Date.now() / 1000) },
-    loadRunner: async () => {
-      const runner = await createRunner(target.spec);
-      // Local runners load in createRunner; a remote one checks the endpoint, key and model here.
-      if (runner.runtimeKind === 'remote') {
-        await runner.loadWeights(target.spec.weights).catch(async (error: unknown) => {
-          await runner.dispose();
-          throw error;
-        });
-      }
-      return runner;
-    },
+    loadRunner: () => createRunner(target.spec),
     parallel: options.parallel,
     maxQueue: options.maxQueue,
     apiKey: options.apiKey,

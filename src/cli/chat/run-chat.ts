@@ -1,9 +1,10 @@
 import type { ModelRunner } from '../../core/model-runner.js';
+import type { ResolvedTarget } from '../../core/target.js';
 import { Conversation } from '../../chat/conversation.js';
 import { parseChatOptions, type ChatFlags } from './options.js';
 import { runPlainChat } from './plain-chat.js';
 import { readPrompt } from './read-prompt.js';
-import { resolveChatTarget, type ChatTarget } from './resolve-target.js';
+import { resolveTarget } from '../target/resolve.js';
 
 export interface ChatContext {
   setExitCode: (code: number) => void;
@@ -32,7 +33,7 @@ export async function runChatCommand(flags: ChatFlags, context: ChatContext): Pr
     options.prompt === undefined && !options.json && stdin.isTTY === true && stdout.isTTY === true;
   // Read (and validate) the prompt before paying for a model load.
   const prompt = interactive ? undefined : await readPrompt(options.prompt, stdin);
-  const target = await resolveChatTarget(options, env);
+  const target = await resolveTarget(options, { env, parallel: 1, yes: options.yes === true });
 
   if (interactive && target.spec.runtime === 'vllm') {
     // vLLM logs to stderr, which shares the terminal with the full-screen UI: keep them out of it.
@@ -98,7 +99,7 @@ export async function runChatCommand(flags: ChatFlags, context: ChatContext): Pr
 }
 
 /** Builds the runner (which loads the weights); a one-line progress note on a terminal stderr. */
-async function loadRunner(target: ChatTarget, stderr: NodeJS.WriteStream): Promise<ModelRunner> {
+async function loadRunner(target: ResolvedTarget, stderr: NodeJS.WriteStream): Promise<ModelRunner> {
   const { createRunner } = await import('../../runners/index.js');
   const note = stderr.isTTY === true;
   if (note) stderr.write(`loading ${target.label} (${target.spec.runtime})…`);

@@ -1,21 +1,14 @@
 import type { Command } from 'commander';
 import type { ChatFlags } from '../chat/options.js';
+import { addTargetOptions } from '../target/flags.js';
 
 export function registerChatCommand(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const chat = program
     .command('chat')
     .description(
       'chat with the model: a streaming terminal UI, or one answer on stdout with --prompt / a pipe',
-    )
-    .option(
-      '-m, --model <id|path.gguf>',
-      'a catalog model id or a path to a .gguf file (default: the gemma-local deployment)',
-    )
-    .option('--runtime <auto|llama-cpp|vllm|remote>', 'runtime for --model (default: auto → llama-cpp)')
-    .option(
-      '--endpoint <url>',
-      'with --runtime remote: an OpenAI-compatible endpoint (key: ATOMR_INFER_REMOTE_API_KEY)',
-    )
+    );
+  addTargetOptions(chat, 'chat')
     .option('-s, --system <text>', 'system prompt (chat mode only)')
     .option('-p, --prompt <text>', 'answer this one prompt on stdout and exit (stdin is read when piped)')
     .option(
@@ -26,11 +19,6 @@ export function registerChatCommand(program: Command, setExitCode: (code: number
     .option('--top-p <p>', 'nucleus sampling (greater than 0, at most 1)')
     .option('--top-k <k>', 'top-k sampling (0 = off)')
     .option('--seed <n>', 'sampling seed (0–4294967295): same seed, same text')
-    .option('--ctx <tokens>', 'context size in tokens (default: ATOMR_INFER_GEMMA_MAX_LEN or the runner’s)')
-    .option(
-      '--threads <n>',
-      'CPU threads for llama.cpp (1 to the CPUs this process may use; default: one fewer than the cores)',
-    )
     .option('--json', 'with --prompt or a pipe: JSON lines (token events, then one done event)')
     .option('-y, --yes', 'provision gemma-local without asking if it is missing (needed off a terminal)')
     .action(async (flags: ChatFlags) => {

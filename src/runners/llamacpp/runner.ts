@@ -1,6 +1,6 @@
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { getVariant, isVariantId } from '../../core/catalog.js';
-import { InterruptedError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import { InterruptedError, ModelError, RuntimeFailure, runnerDisposed } from '../../core/errors.js';
 import type {
   ExecuteBatch,
   ExecuteOptions,
@@ -100,7 +100,7 @@ export class LlamaCppRunner implements ModelRunner {
   }
 
   private refuseIfDisposed(): void {
-    if (this.disposing) throw new RuntimeFailure('the llama.cpp runner has been disposed');
+    if (this.disposing) throw runnerDisposed('llama.cpp');
   }
 
   private instructionTuned(facts: GgufFacts): boolean {

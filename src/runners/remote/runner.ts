@@ -1,4 +1,4 @@
-import { AtomrError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import { AtomrError, ModelError, RuntimeFailure, runnerDisposed } from '../../core/errors.js';
 import type {
   ExecuteBatch,
   ExecuteOptions,
@@ -218,8 +218,7 @@ export class RemoteRunner implements ModelRunner {
   }
 
   private assertUsable(): void {
-    if (this.disposed)
-      throw new RuntimeFailure('the remote runner was disposed', { code: 'runner-disposed' });
+    if (this.disposed) throw runnerDisposed('remote');
   }
 }
 

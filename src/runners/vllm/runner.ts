@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
-import { RuntimeFailure, UsageError } from '../../core/errors.js';
+import { RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js';
 import {
   type ExecuteBatch,
   type ExecuteOptions,
@@ -145,6 +145,11 @@ export class VllmRunner implements ModelRunner {
     await this.ensureSession();
   }
 
+  /** Starts Python and the engine now rather than on the first request (createRunner wants a ready runner). */
+  async start(): Promise<void> {
+    await this.ensureSession();
+  }
+
   /** Tears the engine (and, when no other runner shares it, the interpreter) down; the next request relaunches. */
   async rebuildSession(_cause: SessionRebuildCause): Promise<void> {
     await this.teardown();
@@ -206,8 +211,7 @@ export class VllmRunner implements ModelRunner {
   }
 
   private toCommand(batch: ExecuteBatch): AddCommand {
-    if (this.disposed)
-      throw new RuntimeFailure('this vLLM runner has been disposed', { code: 'engine-closed' });
+    if (this.disposed) throw runnerDisposed('vLLM');
     if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
     assertTextOnly(batch.messages, 'vLLM');
     const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
@@ -221,9 +225,7 @@ export class VllmRunner implements ModelRunner {
 
   private ensureSession(): Promise<EngineSession> {
     if (this.disposed) {
-      return Promise.reject(
-        new RuntimeFailure('this vLLM runner has been disposed', { code: 'engine-closed' }),
-      );
+      return Promise.reject(runnerDisposed('vLLM'));
     }
     if (!this.session) {
       const launching = this.launch();
