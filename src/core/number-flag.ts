@@ -30,7 +30,11 @@ export function integerRule(flag: string, min: number, max: number): NumberRule 
 }
 
 /** Parses one numeric flag: `undefined` when absent, else the number, or a one-line UsageError naming the flag. */
-export function parseNumberFlag(rule: NumberRule, raw: string | undefined, command?: string): number | undefined {
+export function parseNumberFlag(
+  rule: NumberRule,
+  raw: string | undefined,
+  command?: string,
+): number | undefined {
   if (raw === undefined) return undefined;
   const text = raw.trim();
   const value = (rule.integer ? INTEGER : DECIMAL).test(text) ? Number(text) : Number.NaN;

@@ -62,7 +62,6 @@ interface Parser<T> {
   accepted: string;
 }
 
-
 function decimal(text: string): number | undefined {
   const trimmed = text.trim();
   return DECIMAL.test(trimmed) ? Number(trimmed) : undefined;

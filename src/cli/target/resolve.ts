@@ -37,7 +37,10 @@ interface RunnerKnobs {
   threads: number | undefined;
 }
 
-export async function resolveTarget(options: TargetOptions, context: ResolveContext): Promise<ResolvedTarget> {
+export async function resolveTarget(
+  options: TargetOptions,
+  context: ResolveContext,
+): Promise<ResolvedTarget> {
   const target = await resolveUnbatched(options, context.env, context.yes === true);
   if (target.spec.runtime !== 'llama-cpp' || context.parallel <= 1) return target;
   // llama.cpp decodes `parallel` answers together as sequences of one context (continuous batching). Each
