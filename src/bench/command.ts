@@ -1,6 +1,7 @@
-import { InterruptedError, RuntimeFailure, UsageError } from '../core/errors.js';
+import { RuntimeFailure, UsageError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { integerRule, parseNumberFlag } from '../core/number-flag.js';
+import { StopSignals } from '../core/stop-signals.js';
 import type { ModelRunner } from '../core/model-runner.js';
 import type { TargetResolver } from '../core/target.js';
 import { benchResultsFile } from '../core/paths.js';
@@ -68,14 +69,13 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
   const options = parseBenchFlags(flags);
   const stdout = context.stdout ?? process.stdout;
   const stderr = context.stderr ?? process.stderr;
-  const target = await context.resolveTarget(Math.max(...options.concurrency));
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // The one stop policy (src/core/stop-signals.ts), from the start: a signal at any step ends the run with its
+  // code (130 SIGINT, 143 SIGTERM) once the step returns; a second one leaves at once.
+  const stop = new StopSignals();
   const progress = progressWriter(stderr);
   let runner: ModelRunner | undefined;
   try {
+    const target = await context.resolveTarget(Math.max(...options.concurrency));
     progress(`loading ${target.label} (${target.spec.runtime})…`);
     runner = await createRunner(target.spec);
     const description = runner.describe();
@@ -92,7 +92,7 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
         stream: true,
         mode,
       },
-      controller.signal,
+      stop.signal,
     );
     const run: BenchRun = {
       runId: newRunId(),
@@ -112,10 +112,10 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
         prompt: options.prompt,
         mode,
         model: target.spec.model,
-        signal: controller.signal,
+        signal: stop.signal,
         onProgress: (done, total) => progress(`concurrency ${concurrency}: ${done}/${total} answers`),
       });
-      if (controller.signal.aborted) throw new InterruptedError('bench interrupted');
+      if (stop.signal.aborted) throw stop.interrupted('bench interrupted');
       run.levels.push(level);
       progress(
         `concurrency ${concurrency}: ${level.aggregateTokPerSec.toFixed(1)} tok/s aggregate, TTFT p50 ${level.ttftMs.p50.toFixed(1)} ms`,
@@ -139,12 +139,11 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
     if (failed > 0) context.setExitCode(ExitCode.Runtime);
     return run;
   } catch (error) {
-    if (controller.signal.aborted) throw new InterruptedError('bench interrupted');
+    if (stop.signal.aborted) throw stop.interrupted('bench interrupted');
     throw error;
   } finally {
     progress('', true);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await runner?.dispose();
   }
 }

@@ -65,10 +65,10 @@ export function runnerDisposed(runner: string): RuntimeFailure {
   return new RuntimeFailure(`the ${runner} runner has been disposed`, { code: 'runner-disposed' });
 }
 
-/** The user pressed Ctrl-C (exit 130). */
+/** A stop signal ended the work: Ctrl-C (130), SIGTERM (143) or SIGHUP (129) — see src/core/stop-signals.ts. */
 export class InterruptedError extends AtomrError {
-  constructor(message = 'interrupted') {
-    super(message, { code: 'interrupted', exitCode: ExitCode.Interrupted });
+  constructor(message = 'interrupted', exitCode: ExitCodeValue = ExitCode.Interrupted) {
+    super(message, { code: 'interrupted', exitCode });
   }
 }
 

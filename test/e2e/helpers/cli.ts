@@ -35,16 +35,19 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI (dist/) with no terminal: stdin is `input` (or empty), stdout/stderr captured. */
+/**
+ * Runs the built CLI (dist/) with no terminal: stdin is `input` (or empty; `openStdin`: a pipe the test writes
+ * to and never closes), stdout/stderr captured.
+ */
 export function runCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; openStdin?: boolean },
 ): ResultPromise & Promise<CliRun> {
   requireBuiltCli();
   return execa(process.execPath, [BIN, ...args], {
     env: options.env,
     extendEnv: false,
-    input: options.input ?? '',
+    ...(options.openStdin ? { stdin: 'pipe' as const } : { input: options.input ?? '' }),
     reject: false,
     timeout: options.timeoutMs ?? 60_000,
     stripFinalNewline: false,
