@@ -12,7 +12,8 @@ import { appendResults, formatTable, newRunId, type BenchRun } from './report.js
 /**
  * `atomr-infer bench`: loads the model once, warms it up, then runs each concurrency level in turn and reports
  * time to first token, per-stream and aggregate tokens/s. Figures go to stdout (a table, or JSON with --json),
- * progress to stderr, and every run is appended to the results file.
+ * progress to stderr, and every run is appended to the results file (after the figures are printed: when that
+ * file cannot be written, the command still shows the figures, then fails with exit 2 naming the file).
  */
 
 export interface BenchFlags {
@@ -132,9 +133,11 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
         },
       );
     }
-    const file = benchResultsFile(context.env ?? process.env);
-    await appendResults(file, run);
+    // The figures first: an unwritable results file must not cost the run it took minutes to measure.
     stdout.write(options.json ? `${JSON.stringify(run)}\n` : formatTable(run));
+    const file = benchResultsFile(context.env ?? process.env);
+    // Throws a StateFileError (exit 2) naming the file; the table above stays the run's record.
+    await appendResults(file, run);
     if (!options.json) stderr.write(`results appended to ${file}\n`);
     if (failed > 0) context.setExitCode(ExitCode.Runtime);
     return run;

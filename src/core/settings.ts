@@ -1,4 +1,5 @@
 import { DEFAULT_MODEL, VARIANT_IDS, closestVariantId, isVariantId, type VariantId } from './catalog.js';
+import { DEPLOYMENT_NAME_ACCEPTED, isValidDeploymentName } from './deployment-name.js';
 import { DECIMAL, INTEGER } from './number-flag.js';
 import { ENV } from './env-names.js';
 import { ConfigError, UsageError } from './errors.js';
@@ -84,9 +85,9 @@ const PARSERS = {
   deployment: {
     parse: (text: string) => {
       const value = text.trim();
-      return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value) ? value : undefined;
+      return isValidDeploymentName(value) ? value : undefined;
     },
-    accepted: 'a name of letters, digits, ".", "_" or "-" (at most 63, starting with a letter or digit)',
+    accepted: DEPLOYMENT_NAME_ACCEPTED,
   },
   gpuMemoryUtilization: {
     parse: (text: string) => {

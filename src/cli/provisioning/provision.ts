@@ -3,6 +3,7 @@ import { ENV } from '../../core/env-names.js';
 import type { RunnerSpec } from '../../core/model-runner.js';
 import { deploymentsFile, hfOffline } from '../../core/paths.js';
 import type { Settings } from '../../core/settings.js';
+import { StateFileError } from '../../core/state-files.js';
 import type { PullEvent } from '../../hub/pull-events.js';
 import { planPull, pull, type PullResult } from '../../hub/pull.js';
 import type { ProbeReport } from '../../probe/types.js';
@@ -75,6 +76,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
     };
   }
   const deps: ProvisionDeps = { probe: defaultProbe, loadCheck: defaultLoadCheck, ...options.deps };
+  // A corrupt, unreadable or unwritable state file fails here, before minutes of probing and downloading.
+  const registry = new DeploymentRegistry(deploymentsFile(env));
+  await registry.assertUsable();
 
   options.onStep?.('probe');
   // Real sizes from the Hub make the probe's disk check exact; offline (or on any error) it uses the catalog's.
@@ -136,8 +140,15 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   }
 
   options.onStep?.('register');
-  const registry = new DeploymentRegistry(deploymentsFile(env));
-  const applied = await registry.apply(settings.deployment, spec);
+  let applied;
+  try {
+    applied = await registry.apply(settings.deployment, spec);
+  } catch (error) {
+    // The state directory went bad after the check above (a pull that filled the disk): say what did work.
+    if (!(error instanceof StateFileError)) throw error;
+    const done = loadChecked ? 'is downloaded and loads' : 'is downloaded';
+    throw error.withPrefix(`${settings.deployment} ${done}, but it could not be registered: `);
+  }
   return {
     status: 'ready',
     deployment: applied.deployment,

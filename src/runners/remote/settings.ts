@@ -179,7 +179,8 @@ function resolveApiKey(
   }
   const names = envName ? [envName] : DEFAULT_API_KEY_ENVS;
   for (const name of names) {
-    const value = env[name]?.trim();
+    // Own properties only: `apiKeyEnv: "toString"` must find no variable, not Object.prototype.toString.
+    const value = Object.hasOwn(env, name) ? env[name]?.trim() : undefined;
     if (value) {
       registerSecret(value);
       return { value, source: name };

@@ -145,7 +145,10 @@ export function preflightGguf(path: string): GgufFacts {
   const architecture = metadataString(header, 'general.architecture');
   if (architecture === undefined)
     fail(path, 'has no "general.architecture" metadata, so it is not a model llama.cpp can load');
-  const archKeys = GEMMA_ARCHITECTURES[architecture];
+  // Own keys only: a file may name its architecture "constructor" or "__proto__".
+  const archKeys = Object.hasOwn(GEMMA_ARCHITECTURES, architecture)
+    ? GEMMA_ARCHITECTURES[architecture]
+    : undefined;
   if (archKeys === undefined) {
     fail(
       path,
