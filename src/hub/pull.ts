@@ -3,12 +3,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VariantId } from '../core/catalog.js';
 import { AtomrError, SkippedError } from '../core/errors.js';
+import { timeoutFromEnv } from '../core/http-timeouts.js';
 import type { WeightSource } from '../core/model-runner.js';
 import { hfEndpoint, hfHubCacheDir, hfOffline, readHfToken } from '../core/paths.js';
 import { repoCacheDir, snapshotPath } from './cache-layout.js';
 import { fetchBlob, linkSnapshot, writeRef } from './cache-writer.js';
 import { freeBytesAt, formatBytes } from './disk-space.js';
-import { blobNameOf, HubClient, type RetryNotice } from './hub-client.js';
+import { blobNameOf, DEFAULT_HUB_TIMEOUTS, HubClient, type RetryNotice } from './hub-client.js';
 import type { PullEvent } from './pull-events.js';
 import {
   localGgufMissing,
@@ -42,8 +43,10 @@ export interface PullOptions {
   freeBytes?: (path: string) => Promise<number | undefined>;
   /** Files downloaded at once. */
   concurrency?: number;
-  /** A body that sends nothing for this long is dropped and resumed (default 60 s). */
+  /** A body that sends nothing for this long is dropped and resumed (default: HF_HUB_DOWNLOAD_TIMEOUT, 10 s). */
   idleTimeoutMs?: number;
+  /** A plan already made by `planPull` (provision asks before downloading): not asked for again. */
+  plan?: PullPlan | { local: string };
 }
 
 export interface PulledFile {
@@ -71,6 +74,15 @@ export interface PullResult {
   ggufPath?: string;
 }
 
+/** Hub timeouts in seconds, named and defaulted as huggingface_hub names them (constants.py). */
+export const HUB_TIMEOUT_ENV = {
+  metadata: 'HF_HUB_ETAG_TIMEOUT',
+  download: 'HF_HUB_DOWNLOAD_TIMEOUT',
+} as const;
+
+/** Error codes meaning "the Hub cannot be used right now": a complete cached snapshot is used instead. */
+const HUB_UNUSABLE = new Set(['hub-unreachable', 'hub-timeout', 'hub-bad-response', 'hub-http-error']);
+
 export function createHubClient(
   env: NodeJS.ProcessEnv,
   options: {
@@ -82,6 +94,10 @@ export function createHubClient(
   return new HubClient({
     endpoint: hfEndpoint(env),
     token: readHfToken(env),
+    timeouts: {
+      metadataMs: timeoutFromEnv(env, HUB_TIMEOUT_ENV.metadata, DEFAULT_HUB_TIMEOUTS.metadataMs / 1000),
+      downloadMs: timeoutFromEnv(env, HUB_TIMEOUT_ENV.download, DEFAULT_HUB_TIMEOUTS.downloadMs / 1000),
+    },
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
@@ -103,18 +119,19 @@ export async function planPull(options: PullOptions): Promise<PullPlan | { local
   if (hfOffline(env))
     return planOffline(repoTarget, revision, cacheDir, 'HF_HUB_OFFLINE=1 forbids downloading');
   const client = options.client ?? clientFor(env, options);
+  // With a complete snapshot cached, the Hub is asked once, without retries: when it does not answer (or answers
+  // nonsense) the cache does, as Python's huggingface_hub does after one metadata request.
+  const cached = await planOffline(repoTarget, revision, cacheDir, 'the Hub is unreachable').catch(
+    () => undefined,
+  );
   try {
-    return await planOnline(repoTarget, revision, client, cacheDir, options.signal);
+    return await planOnline(repoTarget, revision, client, cacheDir, options.signal, {
+      ...(cached ? { attempts: 1 } : {}),
+    });
   } catch (error) {
-    // Like Python's huggingface_hub: an unreachable Hub is fine when the cache already has the snapshot.
-    if (!(error instanceof AtomrError) || error.code !== 'hub-unreachable') throw error;
-    try {
-      const plan = await planOffline(repoTarget, revision, cacheDir, 'the Hub is unreachable');
-      options.onEvent?.({ event: 'notice', message: `${error.message}; using the cached snapshot` });
-      return plan;
-    } catch {
-      throw error;
-    }
+    if (!cached || !(error instanceof AtomrError) || !HUB_UNUSABLE.has(error.code)) throw error;
+    options.onEvent?.({ event: 'notice', message: `${error.message}; using the cached snapshot` });
+    return cached;
   }
 }
 
@@ -123,10 +140,10 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const started = Date.now();
   const emit = options.onEvent ?? (() => undefined);
   const revision = options.revision ?? 'main';
-  const planned = await planPull(options);
+  const planned = options.plan ?? (await planPull(options));
   if ('local' in planned) return localResult(options, revision, planned.local);
-  const plan = planned;
   const cacheDir = hfHubCacheDir(env);
+  const plan = planned;
   emit({
     event: 'plan',
     repo: plan.repo,
@@ -142,18 +159,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const results = new Map<string, PulledFile>();
   if (!plan.offline) {
     await checkDiskSpace(plan, cacheDir, options.freeBytes ?? freeBytesAt);
-    // Like Python: the ref first, so a reader of refs/<rev> finds the commit even mid-download.
-    await writeRef(cacheDir, plan.repo, revision, plan.commit);
-    await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'snapshots', plan.commit), { recursive: true });
-    // @huggingface/hub's scanCacheDir rejects a repo without refs/, even when the revision is a commit.
-    await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'refs'), { recursive: true });
-    const client = options.client ?? clientFor(env, options);
     const tracker = new ProgressTracker(plan, emit);
-    // Largest first: the long file starts at once and the small ones fill the other slot.
-    const bySize = [...plan.files].sort((a, b) => b.size - a.size);
-    await runPool(bySize, options.concurrency ?? 2, async (file) => {
-      results.set(file.path, await pullFile(file, plan, client, cacheDir, tracker, options));
-    });
+    await download(plan, revision, cacheDir, tracker, results, options);
   }
   const files = plan.files.map(
     (file) =>
@@ -191,6 +198,28 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     },
     ...(gguf ? { ggufPath: snapshotPath(cacheDir, plan.repo, plan.commit, first) } : {}),
   };
+}
+
+/** Writes the ref, the snapshot folder and every file that is not cached yet. */
+async function download(
+  plan: PullPlan,
+  revision: string,
+  cacheDir: string,
+  tracker: ProgressTracker,
+  results: Map<string, PulledFile>,
+  options: PullOptions,
+): Promise<void> {
+  // Like Python: the ref first, so a reader of refs/<rev> finds the commit even mid-download.
+  await writeRef(cacheDir, plan.repo, revision, plan.commit);
+  await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'snapshots', plan.commit), { recursive: true });
+  // @huggingface/hub's scanCacheDir rejects a repo without refs/, even when the revision is a commit.
+  await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'refs'), { recursive: true });
+  const client = options.client ?? clientFor(options.env ?? process.env, options);
+  // Largest first: the long file starts at once and the small ones fill the other slot.
+  const bySize = [...plan.files].sort((a, b) => b.size - a.size);
+  await runPool(bySize, options.concurrency ?? 2, async (file) => {
+    results.set(file.path, await pullFile(file, plan, client, cacheDir, tracker, options));
+  });
 }
 
 /** A client whose retries show up as `retry` events. */
