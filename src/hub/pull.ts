@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VariantId } from '../core/catalog.js';
-import { AtomrError, SkippedError } from '../core/errors.js';
+import { AtomrError } from '../core/errors.js';
 import { timeoutFromEnv } from '../core/http-timeouts.js';
 import type { WeightSource } from '../core/model-runner.js';
 import { hfEndpoint, hfHubCacheDir, hfOffline, readHfToken } from '../core/paths.js';
+import { cacheWriteError, diskSpaceError } from './cache-errors.js';
 import { repoCacheDir, snapshotPath } from './cache-layout.js';
-import { fetchBlob, linkSnapshot, writeRef } from './cache-writer.js';
-import { freeBytesAt, formatBytes } from './disk-space.js';
+import { blobPath, fetchBlob, incompletePath, linkSnapshot, sizeOf, writeRef } from './cache-writer.js';
+import { freeBytesAt } from './disk-space.js';
 import { blobNameOf, DEFAULT_HUB_TIMEOUTS, HubClient, type RetryNotice } from './hub-client.js';
 import type { PullEvent } from './pull-events.js';
 import {
@@ -158,9 +159,20 @@ export async function pull(options: PullOptions): Promise<PullResult> {
 
   const results = new Map<string, PulledFile>();
   if (!plan.offline) {
-    await checkDiskSpace(plan, cacheDir, options.freeBytes ?? freeBytesAt);
+    const freeBytes = options.freeBytes ?? freeBytesAt;
+    await checkDiskSpace(plan, cacheDir, freeBytes);
     const tracker = new ProgressTracker(plan, emit);
-    await download(plan, revision, cacheDir, tracker, results, options);
+    try {
+      await download(plan, revision, cacheDir, tracker, results, options);
+    } catch (error) {
+      const facts = {
+        repo: plan.repo,
+        cacheDir,
+        downloadBytes: await bytesStillMissing(plan, cacheDir),
+        freeBytes: await freeBytes(cacheDir).catch(() => undefined),
+      };
+      throw cacheWriteError(error, facts) ?? error;
+    }
   }
   const files = plan.files.map(
     (file) =>
@@ -289,6 +301,18 @@ function omitKind<T extends { kind: string }>(value: T): Omit<T, 'kind'> {
   return rest;
 }
 
+/** What the disk still has to take: files not verified yet, minus what their partial files already hold. */
+async function bytesStillMissing(plan: PullPlan, cacheDir: string): Promise<number> {
+  let missing = 0;
+  for (const file of plan.files) {
+    const name = blobNameOf(file);
+    if ((await sizeOf(blobPath(cacheDir, plan.repo, name))) === file.size) continue;
+    missing +=
+      file.size - Math.min(file.size, (await sizeOf(incompletePath(cacheDir, plan.repo, name))) ?? 0);
+  }
+  return missing;
+}
+
 /** Refuses to start a download that cannot fit, using the Hub's real sizes. */
 async function checkDiskSpace(
   plan: PullPlan,
@@ -298,10 +322,7 @@ async function checkDiskSpace(
   if (plan.downloadBytes === 0) return;
   const free = await freeBytes(cacheDir);
   if (free === undefined || free >= plan.downloadBytes) return;
-  throw new SkippedError(
-    `not enough free disk for ${plan.repo}: ${formatBytes(plan.downloadBytes)} to download, ${formatBytes(free)} free at ${cacheDir}`,
-    { code: 'disk-space', hint: 'free some space, or set HF_HUB_CACHE (or HF_HOME) to a larger disk' },
-  );
+  throw diskSpaceError({ repo: plan.repo, cacheDir, downloadBytes: plan.downloadBytes, freeBytes: free });
 }
 
 async function runPool<T>(
