@@ -23,6 +23,7 @@ import {
 import { ProgressTracker } from './progress-tracker.js';
 import type { RetryPolicy } from './retry.js';
 import type { PullRuntime } from './runner-files.js';
+import { verifyCachedFiles, type VerifyReport } from './verify-cache.js';
 
 /**
  * `pull`: puts what a runner needs into the Hugging Face cache, resumably and verified, and says where it is.
@@ -46,6 +47,8 @@ export interface PullOptions {
   concurrency?: number;
   /** A body that sends nothing for this long is dropped and resumed (default: HF_HUB_DOWNLOAD_TIMEOUT, 10 s). */
   idleTimeoutMs?: number;
+  /** `pull --verify`: re-hash the cached files and download again those that fail. */
+  verify?: boolean;
   /** A plan already made by `planPull` (provision asks before downloading): not asked for again. */
   plan?: PullPlan | { local: string };
 }
@@ -73,6 +76,8 @@ export interface PullResult {
   weights: WeightSource;
   /** llama.cpp: the GGUF to open (the first shard of a split file). */
   ggufPath?: string;
+  /** With `verify`: how many cached files were re-hashed, and which failed and were downloaded again. */
+  verified?: VerifyReport;
 }
 
 /** Hub timeouts in seconds, named and defaulted as huggingface_hub names them (constants.py). */
@@ -144,7 +149,9 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const planned = options.plan ?? (await planPull(options));
   if ('local' in planned) return localResult(options, revision, planned.local);
   const cacheDir = hfHubCacheDir(env);
-  const plan = planned;
+  let plan = planned;
+  let verified: VerifyReport | undefined;
+  if (options.verify) ({ plan, report: verified } = await verifyCachedFiles(plan, cacheDir, emit));
   emit({
     event: 'plan',
     repo: plan.repo,
@@ -209,6 +216,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       ...(gguf ? { file: first } : {}),
     },
     ...(gguf ? { ggufPath: snapshotPath(cacheDir, plan.repo, plan.commit, first) } : {}),
+    ...(verified ? { verified } : {}),
   };
 }
 
