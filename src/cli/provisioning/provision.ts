@@ -106,8 +106,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   };
 
+  // Planned once: the question and the download use the same answer from the Hub (a Hub that hangs is waited
+  // for once, not twice).
+  const plan = await planPull(pullOptions);
   if (options.confirmDownload) {
-    const plan = await planPull(pullOptions);
     if (!('local' in plan) && plan.downloadBytes > 0) {
       const yes = await options.confirmDownload({
         repo: plan.repo,
@@ -129,7 +131,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   }
 
   options.onStep?.('pull');
-  const pulled = await pull(pullOptions);
+  const pulled = await pull({ ...pullOptions, plan });
   const spec = runnerSpecFor(report, pulled, settings, env);
 
   let loadChecked = false;

@@ -123,7 +123,7 @@ export class LlamaCppRunner implements ModelRunner {
         `llama.cpp could not load ${weights.label}: ${redactSecrets(detail).split('\n')[0]}`,
         {
           code: 'model-load-failed',
-          hint: 'The file may be corrupt or need a newer llama.cpp; re-download it with atomr-infer pull.',
+          hint: 'The file may be damaged or need a newer llama.cpp; `atomr-infer pull --verify --model <id> --runtime llama-cpp` checks it and downloads it again if damaged.',
           cause: error,
         },
       );

@@ -75,7 +75,7 @@ export const SUPPORTED_ARCHITECTURES = Object.keys(GEMMA_ARCHITECTURES);
 const REGULAR_FILE_HINT = 'Point at a .gguf file.';
 
 const REPAIR_HINT =
-  'Re-download the file (atomr-infer pull --model <id> --runtime llama-cpp) or point at another .gguf.';
+  'Check it with `atomr-infer pull --verify --model <id> --runtime llama-cpp` (downloads it again if damaged) or point at another .gguf.';
 
 function fail(path: string, problem: string, hint = REPAIR_HINT): never {
   throw new ModelError(`${basename(path)} ${problem}`, { code: 'model-file-invalid', hint });
