@@ -5,6 +5,35 @@ import tseslint from 'typescript-eslint';
 const UPPER_LAYER_PACKAGES = ['ink', 'ink-*', 'react', 'react/*', 'commander'];
 /** Heavy native/bridge modules: `probe` and `--help` must never pay for them, so only lazy `import()` is allowed. */
 const HEAVY_PACKAGES = ['node-llama-cpp', 'pythonia'];
+/** The terminal UI packages: only src/cli, src/ui and src/chat may use them. */
+const TERMINAL_UI_PACKAGES = ['ink', 'ink-*', 'react', 'react/*'];
+/** What sits above the lower tier (core, hub, probe, runners). */
+const ABOVE_LOWER_TIER = ['serve', 'bench', 'chat', 'cli', 'ui'];
+
+/**
+ * One layer's import rule: the folders of src/ it must not import, the packages it must not import, and (for every
+ * layer) the heavy runtimes only as lazy `import()`. One rule object per layer, since a later
+ * `no-restricted-imports` replaces an earlier one instead of adding to it.
+ */
+function layer(files, forbiddenFolders, forbiddenPackages) {
+  const patterns = [
+    {
+      group: HEAVY_PACKAGES,
+      allowTypeImports: true,
+      message: 'Load native/bridge runtimes lazily with `await import()`.',
+    },
+  ];
+  if (forbiddenPackages.length > 0) {
+    patterns.push({ group: forbiddenPackages, message: 'This layer must not import CLI/UI frameworks.' });
+  }
+  if (forbiddenFolders.length > 0) {
+    patterns.push({
+      group: forbiddenFolders.map((folder) => `**/${folder}/**`),
+      message: `${files.join(', ')} must not import src/{${forbiddenFolders.join(',')}} (see the layers in README.md).`,
+    });
+  }
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/'] },
@@ -17,64 +46,25 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The layers (README "Architecture"): each folder lists what it must not import. Top: cli, ui. Beside them: serve,
+  // bench, and chat (the conversation both chat faces use). Below, in order: core ← hub ← probe, runners.
+  layer(['src/core/**'], ['hub', 'probe', 'runners', ...ABOVE_LOWER_TIER], UPPER_LAYER_PACKAGES),
+  layer(['src/hub/**'], ['probe', 'runners', ...ABOVE_LOWER_TIER], UPPER_LAYER_PACKAGES),
+  layer(['src/probe/**'], ['runners', ...ABOVE_LOWER_TIER], UPPER_LAYER_PACKAGES),
+  layer(['src/runners/**'], ['probe', ...ABOVE_LOWER_TIER], UPPER_LAYER_PACKAGES),
+  layer(['src/serve/**', 'src/bench/**'], ['cli', 'ui', 'chat'], TERMINAL_UI_PACKAGES),
+  layer(['src/chat/**'], ['cli', 'ui', 'serve', 'bench'], UPPER_LAYER_PACKAGES),
+  layer(['src/ui/**'], ['cli'], []),
+  layer(['src/cli/**'], [], []),
   {
-    // Lower layers never reach up: no CLI/UI frameworks, no imports of src/cli or src/ui.
-    files: ['src/core/**', 'src/probe/**', 'src/hub/**', 'src/runners/**'],
+    // Type-aware rules for the async code: a promise nobody awaits loses its error (an unhandled rejection ends
+    // the process with a stack trace); an async callback where a sync one is expected does the same.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: UPPER_LAYER_PACKAGES, message: 'Lower layers must not import CLI/UI frameworks.' },
-            { group: ['**/cli/**', '**/ui/**'], message: 'Lower layers must not import src/cli or src/ui.' },
-            {
-              group: HEAVY_PACKAGES,
-              allowTypeImports: true,
-              message: 'Load native/bridge runtimes lazily with `await import()`.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // serve/bench sit beside the CLI: they may use the runners but never the terminal UI.
-    files: ['src/serve/**', 'src/bench/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['ink', 'ink-*', 'react', 'react/*'],
-              message: 'serve/bench must not import the terminal UI.',
-            },
-            { group: ['**/ui/**', '**/cli/**'], message: 'serve/bench must not import src/ui or src/cli.' },
-            {
-              group: HEAVY_PACKAGES,
-              allowTypeImports: true,
-              message: 'Load native/bridge runtimes lazily with `await import()`.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/cli/**', 'src/ui/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: HEAVY_PACKAGES,
-              allowTypeImports: true,
-              message: 'Load native/bridge runtimes lazily with `await import()`.',
-            },
-          ],
-        },
-      ],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
   {

@@ -3,6 +3,10 @@
 import { main } from '../dist/cli/main.js';
 import { AtomrError } from '../dist/core/errors.js';
 import { redactSecrets } from '../dist/core/secrets.js';
+import { configureForcedExit } from '../dist/core/stop-signals.js';
+
+// The stop policy (src/core/stop-signals.ts): a second SIGINT/SIGTERM/SIGHUP leaves at once, and only here.
+configureForcedExit((code) => process.exit(code));
 
 // `atomr-infer … | head` closes the pipe early: end quietly, as shell tools do, instead of an EPIPE stack trace.
 for (const stream of [process.stdout, process.stderr]) {

@@ -1,6 +1,9 @@
-import { InterruptedError, RuntimeFailure, UsageError } from '../core/errors.js';
+import { RuntimeFailure, UsageError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
-import type { ModelRunner, RunnerSpec } from '../core/model-runner.js';
+import { integerRule, parseNumberFlag } from '../core/number-flag.js';
+import { StopSignals } from '../core/stop-signals.js';
+import type { ModelRunner } from '../core/model-runner.js';
+import type { TargetResolver } from '../core/target.js';
 import { benchResultsFile } from '../core/paths.js';
 import { createRunner } from '../runners/index.js';
 import { measureLevel, timeOne } from './measure.js';
@@ -9,7 +12,8 @@ import { appendResults, formatTable, newRunId, type BenchRun } from './report.js
 /**
  * `atomr-infer bench`: loads the model once, warms it up, then runs each concurrency level in turn and reports
  * time to first token, per-stream and aggregate tokens/s. Figures go to stdout (a table, or JSON with --json),
- * progress to stderr, and every run is appended to the results file.
+ * progress to stderr, and every run is appended to the results file (after the figures are printed: when that
+ * file cannot be written, the command still shows the figures, then fails with exit 2 naming the file).
  */
 
 export interface BenchFlags {
@@ -20,14 +24,10 @@ export interface BenchFlags {
   json?: boolean;
 }
 
-export interface BenchTarget {
-  spec: RunnerSpec;
-  label: string;
-}
-
 export interface BenchCommandContext {
   setExitCode: (code: number) => void;
-  resolveTarget: (parallel: number) => Promise<BenchTarget>;
+  /** The one target resolver (src/cli/target/resolve.ts), given the highest concurrency. */
+  resolveTarget: TargetResolver;
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WriteStream;
@@ -55,36 +55,30 @@ export function parseBenchFlags(flags: BenchFlags): BenchOptions {
   const maxTokens = intFlag('--max-tokens', flags.maxTokens, 1, 1_048_576) ?? 128;
   const requests = intFlag('--requests', flags.requests, 1, 100_000);
   const prompt = flags.prompt ?? DEFAULT_PROMPT;
-  if (prompt.trim() === '') throw new UsageError('--prompt "" is not valid: expected a non-empty prompt');
+  if (prompt.trim() === '') {
+    throw new UsageError(`--prompt ${JSON.stringify(prompt)} is not valid: expected a prompt with some text`);
+  }
   return { concurrency: [...new Set(levels)], maxTokens, requests, prompt, json: flags.json === true };
 }
 
+/** An integer flag from `min` to `max` (the one numeric-flag parser, core/number-flag). */
 function intFlag(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = /^\+?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(
-      `${flag} ${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
+  return parseNumberFlag(integerRule(flag, min, max), raw, 'bench');
 }
 
 export async function runBenchCommand(flags: BenchFlags, context: BenchCommandContext): Promise<BenchRun> {
   const options = parseBenchFlags(flags);
   const stdout = context.stdout ?? process.stdout;
   const stderr = context.stderr ?? process.stderr;
-  const target = await context.resolveTarget(Math.max(...options.concurrency));
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // The one stop policy (src/core/stop-signals.ts), from the start: a signal at any step ends the run with its
+  // code (130 SIGINT, 143 SIGTERM) once the step returns; a second one leaves at once.
+  const stop = new StopSignals();
   const progress = progressWriter(stderr);
   let runner: ModelRunner | undefined;
   try {
+    const target = await context.resolveTarget(Math.max(...options.concurrency));
     progress(`loading ${target.label} (${target.spec.runtime})…`);
     runner = await createRunner(target.spec);
-    if (runner.runtimeKind === 'remote') await runner.loadWeights(target.spec.weights);
     const description = runner.describe();
     const mode = description.mode;
     progress('warming up…');
@@ -99,7 +93,7 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
         stream: true,
         mode,
       },
-      controller.signal,
+      stop.signal,
     );
     const run: BenchRun = {
       runId: newRunId(),
@@ -119,10 +113,10 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
         prompt: options.prompt,
         mode,
         model: target.spec.model,
-        signal: controller.signal,
+        signal: stop.signal,
         onProgress: (done, total) => progress(`concurrency ${concurrency}: ${done}/${total} answers`),
       });
-      if (controller.signal.aborted) throw new InterruptedError('bench interrupted');
+      if (stop.signal.aborted) throw stop.interrupted('bench interrupted');
       run.levels.push(level);
       progress(
         `concurrency ${concurrency}: ${level.aggregateTokPerSec.toFixed(1)} tok/s aggregate, TTFT p50 ${level.ttftMs.p50.toFixed(1)} ms`,
@@ -139,19 +133,20 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
         },
       );
     }
-    const file = benchResultsFile(context.env ?? process.env);
-    await appendResults(file, run);
+    // The figures first: an unwritable results file must not cost the run it took minutes to measure.
     stdout.write(options.json ? `${JSON.stringify(run)}\n` : formatTable(run));
+    const file = benchResultsFile(context.env ?? process.env);
+    // Throws a StateFileError (exit 2) naming the file; the table above stays the run's record.
+    await appendResults(file, run);
     if (!options.json) stderr.write(`results appended to ${file}\n`);
     if (failed > 0) context.setExitCode(ExitCode.Runtime);
     return run;
   } catch (error) {
-    if (controller.signal.aborted) throw new InterruptedError('bench interrupted');
+    if (stop.signal.aborted) throw stop.interrupted('bench interrupted');
     throw error;
   } finally {
     progress('', true);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await runner?.dispose();
   }
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { StateFileError, appendWhole } from '../core/state-files.js';
 import type { LevelResult } from './measure.js';
 
 /** What one `atomr-infer bench` run produced: printed as a table, appended as JSON lines. */
@@ -36,9 +35,14 @@ export function resultLines(run: BenchRun): string {
     .join('');
 }
 
+/** Appends the run's lines whole or not at all; a StateFileError (exit 2) when the file cannot be written. */
 export async function appendResults(file: string, run: BenchRun): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await appendFile(file, resultLines(run), 'utf8');
+  try {
+    await appendWhole(file, resultLines(run), { what: 'the bench results file' });
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error;
+    throw error.withPrefix('the run was printed but not saved: ');
+  }
 }
 
 const COLUMNS = [

@@ -1,4 +1,5 @@
-import type { CheckResult, LlamaCppReadyConfig, ProbeReport, VllmReadyConfig } from '../probe/types.js';
+import type { LlamaCppReadyConfig, VllmReadyConfig } from '../core/ready-config.js';
+import type { CheckResult, ProbeReport } from '../probe/types.js';
 
 /**
  * The human view of a probe report: a table of checks (✓/✗, value, reason, hint), then the verdict and the

@@ -18,4 +18,8 @@ export const OTHER_ENV = {
   home: 'ATOMR_INFER_HOME',
   serveApiKey: 'ATOMR_INFER_API_KEY',
   remoteApiKey: 'ATOMR_INFER_REMOTE_API_KEY',
+  /** Seconds the remote runner waits for response headers (a deployment's timeouts.connectMs wins). */
+  remoteTimeout: 'ATOMR_INFER_REMOTE_TIMEOUT',
+  /** Seconds of silence the remote runner accepts in a response body (a deployment's timeouts.idleMs wins). */
+  remoteIdleTimeout: 'ATOMR_INFER_REMOTE_IDLE_TIMEOUT',
 } as const;

@@ -57,10 +57,18 @@ export class RuntimeFailure extends AtomrError {
   }
 }
 
-/** The user pressed Ctrl-C (exit 130). */
+/**
+ * A call on a runner after dispose(): the same condition, so the same error and code, on every runner (serve
+ * and the tests tell it from an engine that died, which each runner reports in its own words).
+ */
+export function runnerDisposed(runner: string): RuntimeFailure {
+  return new RuntimeFailure(`the ${runner} runner has been disposed`, { code: 'runner-disposed' });
+}
+
+/** A stop signal ended the work: Ctrl-C (130), SIGTERM (143) or SIGHUP (129) — see src/core/stop-signals.ts. */
 export class InterruptedError extends AtomrError {
-  constructor(message = 'interrupted') {
-    super(message, { code: 'interrupted', exitCode: ExitCode.Interrupted });
+  constructor(message = 'interrupted', exitCode: ExitCodeValue = ExitCode.Interrupted) {
+    super(message, { code: 'interrupted', exitCode });
   }
 }
 

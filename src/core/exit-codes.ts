@@ -17,6 +17,10 @@ export const ExitCode = {
   Runtime: 5,
   /** Interrupted by SIGINT (128 + 2), as shells expect. */
   Interrupted: 130,
+  /** Stopped by SIGHUP (128 + 1): the terminal went away. */
+  HangUp: 129,
+  /** Stopped by SIGTERM (128 + 15): `kill`, a service manager, a container stop. */
+  Terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -29,5 +33,7 @@ export const EXIT_CODE_MEANINGS: ReadonlyArray<readonly [ExitCodeValue, string]>
   [ExitCode.Skipped, 'skipped: this machine cannot run the model, or auto-provisioning is off'],
   [ExitCode.Model, 'model weights unavailable, gated, not found or corrupt'],
   [ExitCode.Runtime, 'runtime failure while loading or serving'],
-  [ExitCode.Interrupted, 'interrupted (Ctrl-C)'],
+  [ExitCode.HangUp, 'stopped by SIGHUP (the terminal closed)'],
+  [ExitCode.Interrupted, 'interrupted (Ctrl-C, SIGINT)'],
+  [ExitCode.Terminated, 'stopped by SIGTERM'],
 ];

@@ -59,6 +59,11 @@ export interface TokenChunk {
   usage?: TokenUsage;
   /** Present on the final chunk only. */
   finishReason?: FinishReason;
+  /**
+   * On a final `length` chunk: true when the context window, not max tokens, ended the answer (prompt + answer
+   * filled the context). Left out by runners that cannot tell.
+   */
+  contextFull?: boolean;
 }
 
 export type RuntimeKind = 'llama-cpp' | 'vllm' | 'remote';

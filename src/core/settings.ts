@@ -1,4 +1,6 @@
 import { DEFAULT_MODEL, VARIANT_IDS, closestVariantId, isVariantId, type VariantId } from './catalog.js';
+import { DEPLOYMENT_NAME_ACCEPTED, isValidDeploymentName } from './deployment-name.js';
+import { DECIMAL, INTEGER } from './number-flag.js';
 import { ENV } from './env-names.js';
 import { ConfigError, UsageError } from './errors.js';
 
@@ -61,9 +63,6 @@ interface Parser<T> {
   accepted: string;
 }
 
-/** What a decimal number looks like in a flag or an environment value (no sign but `+`, no hex, no `Infinity`). */
-export const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 function decimal(text: string): number | undefined {
   const trimmed = text.trim();
   return DECIMAL.test(trimmed) ? Number(trimmed) : undefined;
@@ -86,9 +85,9 @@ const PARSERS = {
   deployment: {
     parse: (text: string) => {
       const value = text.trim();
-      return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value) ? value : undefined;
+      return isValidDeploymentName(value) ? value : undefined;
     },
-    accepted: 'a name of letters, digits, ".", "_" or "-" (at most 63, starting with a letter or digit)',
+    accepted: DEPLOYMENT_NAME_ACCEPTED,
   },
   gpuMemoryUtilization: {
     parse: (text: string) => {
@@ -100,7 +99,7 @@ const PARSERS = {
   maxModelLen: {
     parse: (text: string) => {
       const value = text.trim();
-      if (!/^\d+$/.test(value)) return undefined;
+      if (!INTEGER.test(value)) return undefined;
       const tokens = Number(value);
       return tokens > 0 && tokens <= 1_048_576 ? tokens : undefined;
     },

@@ -42,7 +42,7 @@ export class AppendWriter {
     const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    this.inflight = this.handle.writev(batch).then(
+    this.inflight = this.writeAll(batch, bytes).then(
       () => {
         this.written += bytes;
         this.inflight = undefined;
@@ -54,4 +54,37 @@ export class AppendWriter {
       },
     );
   }
+
+  /**
+   * writev() may write less than asked without an error: the kernel does that when the disk fills up or a
+   * file-size limit is reached mid-batch (the next call then fails with ENOSPC or EFBIG). The rest is written
+   * again, so the file never silently misses bytes the hash has already seen.
+   */
+  private async writeAll(batch: Buffer[], bytes: number): Promise<void> {
+    let pending = batch;
+    let left = bytes;
+    while (left > 0) {
+      const { bytesWritten } = await this.handle.writev(pending);
+      if (bytesWritten <= 0) {
+        throw Object.assign(new Error('ENOSPC: the disk accepted no more bytes, write'), { code: 'ENOSPC' });
+      }
+      left -= bytesWritten;
+      if (left > 0) pending = dropBytes(pending, bytesWritten);
+    }
+  }
+}
+
+/** The buffers that remain after the first `count` bytes of `buffers`. */
+function dropBytes(buffers: Buffer[], count: number): Buffer[] {
+  let skip = count;
+  const rest: Buffer[] = [];
+  for (const buffer of buffers) {
+    if (skip >= buffer.length) {
+      skip -= buffer.length;
+      continue;
+    }
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
 }

@@ -1,5 +1,3 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import {
   copyFile,
   lstat,
@@ -19,7 +17,10 @@ import { repoCacheDir, repoFolderName, snapshotPath } from './cache-layout.js';
 import { AppendWriter } from './append-writer.js';
 import { acquireFileLock } from './file-lock.js';
 import { blobNameOf, type HubClient, type RemoteFile } from './hub-client.js';
-import { checksumError } from './hub-errors.js';
+import { Hasher, hashPrefix } from './blob-hash.js';
+import { checksumError, hubBadResponseError, hubTimeoutError, hubUnreachableError } from './hub-errors.js';
+import { AtomrError } from '../core/errors.js';
+import { TIMEOUT_TRIES, isTimeoutError, readWithIdleTimeout } from '../core/http-timeouts.js';
 import { sleep } from '../core/retry.js';
 import { backoffDelay, describeNetworkError, isTransientNetworkError } from './retry.js';
 
@@ -119,7 +120,7 @@ export interface FetchBlobOptions {
   signal?: AbortSignal;
   onProgress?: (progress: BlobProgress) => void;
   onNotice?: (notice: BlobNotice) => void;
-  /** A stalled body (no byte for this long) is dropped and resumed with Range. */
+  /** A stalled body (no byte for this long) is dropped and resumed with Range; default: the client's download timeout. */
   idleTimeoutMs?: number;
 }
 
@@ -191,38 +192,11 @@ async function downloadVerified(options: FetchBlobOptions, name: string, finalPa
   throw new Error(`unreachable: ${name} neither verified nor failed`);
 }
 
-/** sha256 for LFS files; for small files, git's blob hash (sha1 of "blob <size>\0" + content). */
-class Hasher {
-  private hash: Hash;
-
-  constructor(private readonly file: RemoteFile) {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash {
-    if (this.file.lfsSha256) return createHash('sha256');
-    return createHash('sha1').update(`blob ${this.file.size}\0`);
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-
-  update(data: Buffer): void {
-    this.hash.update(data);
-  }
-
-  digest(): string {
-    return this.hash.digest('hex');
-  }
-}
-
-async function hashPrefix(path: string, length: number, hash: Hasher): Promise<void> {
-  const stream = createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1 << 20 });
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-}
-
-/** Appends the file's bytes from `offset` to `partial`, reconnecting with Range after transient failures. */
+/**
+ * Appends the file's bytes from `offset` to `partial`, reconnecting with Range after transient failures. A try
+ * that delivered bytes resets the count (progress-based); tries without a byte are bounded, timeouts more tightly
+ * (TIMEOUT_TRIES). Errors writing the partial file propagate as they are: the caller names the disk problem.
+ */
 async function streamInto(
   options: FetchBlobOptions,
   partial: string,
@@ -231,17 +205,16 @@ async function streamInto(
 ): Promise<{ size: number; downloaded: number }> {
   const { client, repo, commit, file } = options;
   const policy = client.retryPolicy;
+  const idleMs = options.idleTimeoutMs ?? client.timeouts.downloadMs;
+  const what = `${repo}/${file.path}`;
   let size = offset;
   let downloaded = 0;
+  let timeouts = 0;
   for (let attempt = 1; ; attempt++) {
     if (size >= file.size) return { size, downloaded };
-    const attemptAbort = new AbortController();
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, attemptAbort.signal])
-      : attemptAbort.signal;
     let progressed = false;
     try {
-      const opened = await client.openFile(repo, commit, file.path, size, signal);
+      const opened = await client.openFile(repo, commit, file.path, size, options.signal);
       if (opened.offset !== size) {
         // The server ignored Range: start over so the file and the hash stay in step.
         await truncate(partial, 0).catch(() => undefined);
@@ -250,12 +223,18 @@ async function streamInto(
       }
       const handle = await open(partial, 'a');
       const writer = new AppendWriter(handle);
-      const idle = idleWatchdog(attemptAbort, options.idleTimeoutMs ?? 60_000);
       let streamError: unknown;
       try {
-        for await (const chunk of opened.body) {
-          idle.touch();
+        for await (const chunk of readWithIdleTimeout(opened.body, idleMs, opened.host)) {
           const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          // More bytes than the model info lists is not this file: stop before a hostile server fills the disk.
+          if (size + buffer.length > file.size) {
+            throw hubBadResponseError(
+              client.endpoint,
+              what,
+              `more than the ${file.size} bytes its model info lists`,
+            );
+          }
           hash.update(buffer);
           await writer.push(buffer);
           size += buffer.length;
@@ -266,7 +245,6 @@ async function streamInto(
       } catch (error) {
         streamError = error;
       } finally {
-        idle.stop();
         // Whatever was received reaches the disk even when the connection broke, so file and hash agree.
         try {
           await writer.flush();
@@ -279,31 +257,29 @@ async function streamInto(
       return { size, downloaded };
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      const transient = isTransientNetworkError(error) || attemptAbort.signal.aborted;
+      if (error instanceof AtomrError) throw error;
       // A connection that delivered bytes earns a fresh set of retries: only consecutive failures count.
-      if (progressed) attempt = 1;
-      if (!transient || attempt >= policy.attempts) throw error;
-      const reason = attemptAbort.signal.aborted ? 'stalled' : describeNetworkError(error);
+      if (progressed) {
+        attempt = 1;
+        timeouts = 0;
+      }
+      const timedOut = isTimeoutError(error);
+      if (timedOut) timeouts++;
+      const again = timedOut ? timeouts < TIMEOUT_TRIES : isTransientNetworkError(error);
+      if (!again || attempt >= policy.attempts) {
+        if (timedOut) {
+          const detail = error instanceof Error ? error.message : String(error);
+          throw hubTimeoutError(client.endpoint, what, detail, attempt, 'download');
+        }
+        if (isTransientNetworkError(error)) {
+          throw hubUnreachableError(client.endpoint, describeNetworkError(error), repo);
+        }
+        throw error;
+      }
+      const reason = timedOut ? 'stalled' : describeNetworkError(error);
       const delayMs = backoffDelay(attempt, policy);
       options.onNotice?.({ kind: 'retry', attempt, delayMs, reason });
       await sleep(delayMs, options.signal);
     }
   }
-}
-
-function idleWatchdog(controller: AbortController, idleMs: number): { touch(): void; stop(): void } {
-  let last = Date.now();
-  const timer = setInterval(
-    () => {
-      if (Date.now() - last > idleMs) controller.abort(new Error(`no data for ${idleMs} ms`));
-    },
-    Math.min(idleMs, 1000),
-  );
-  timer.unref();
-  return {
-    touch: () => {
-      last = Date.now();
-    },
-    stop: () => clearInterval(timer),
-  };
 }

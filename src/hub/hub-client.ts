@@ -1,5 +1,23 @@
+import { AtomrError } from '../core/errors.js';
+import {
+  TIMEOUT_TRIES,
+  describeBody,
+  fetchWithHeadersTimeout,
+  hostOf,
+  isTimeoutError,
+  readBodyText,
+} from '../core/http-timeouts.js';
 import type { HfToken } from '../core/paths.js';
-import { hubStatusError, hubUnreachableError, type HubErrorContext } from './hub-errors.js';
+import { RETRYABLE_STATUSES, parseRetryAfter, sleep } from '../core/retry.js';
+import {
+  hubBadResponseError,
+  hubStatusError,
+  hubTimeoutError,
+  hubUnreachableError,
+  type HubErrorContext,
+  type HubRequestKind,
+} from './hub-errors.js';
+import { parseRepoInfo, type RepoInfo } from './repo-info.js';
 import {
   DEFAULT_RETRY_POLICY,
   backoffDelay,
@@ -7,7 +25,8 @@ import {
   isTransientNetworkError,
   type RetryPolicy,
 } from './retry.js';
-import { RETRYABLE_STATUSES, parseRetryAfter, sleep } from '../core/retry.js';
+
+export { blobNameOf, type RemoteFile, type RepoInfo } from './repo-info.js';
 
 /**
  * A small Hugging Face Hub client on Node's fetch (undici). We do not use @huggingface/hub's download helpers:
@@ -17,24 +36,6 @@ import { RETRYABLE_STATUSES, parseRetryAfter, sleep } from '../core/retry.js';
  *   GET /<repo>/resolve/<commit>/<path>                → the bytes (302 to a CDN for LFS files), Range-capable
  * The token goes only to the endpoint's own origin: redirects are followed by hand so a CDN never sees it.
  */
-
-export interface RemoteFile {
-  /** Path inside the repo, `/`-separated. */
-  path: string;
-  size: number;
-  /** Git blob oid (sha1): the cache blob name of a small (non-LFS) file, as its ETag is on the Hub. */
-  blobId: string;
-  /** LFS sha256: the cache blob name and checksum of a large file. */
-  lfsSha256?: string;
-}
-
-export interface RepoInfo {
-  repo: string;
-  /** What was asked for: a branch, tag or commit. */
-  revision: string;
-  commit: string;
-  files: RemoteFile[];
-}
 
 export interface RetryNotice {
   what: string;
@@ -49,8 +50,28 @@ export interface HubClientOptions {
   fetch?: typeof fetch;
   retry?: Partial<RetryPolicy>;
   onRetry?: (notice: RetryNotice) => void;
-  /** Aborts a request whose response headers take longer than this. */
-  headersTimeoutMs?: number;
+  timeouts?: Partial<HubTimeouts>;
+}
+
+/**
+ * Per request kind, the time allowed for the response headers and the longest silence in a body (the same
+ * number, as huggingface_hub's `timeout=` is for requests): model info (HF_HUB_ETAG_TIMEOUT) and files
+ * (HF_HUB_DOWNLOAD_TIMEOUT). A file's body has no total: it may take an hour as long as bytes keep coming.
+ */
+export interface HubTimeouts {
+  metadataMs: number;
+  downloadMs: number;
+}
+
+/** huggingface_hub's defaults (constants.DEFAULT_ETAG_TIMEOUT, DEFAULT_DOWNLOAD_TIMEOUT): 10 s each. */
+export const DEFAULT_HUB_TIMEOUTS: HubTimeouts = { metadataMs: 10_000, downloadMs: 10_000 };
+
+/** Model info is JSON; even a repo with thousands of files stays far below this. */
+const MAX_REPO_INFO_BYTES = 64 * 1024 * 1024;
+
+/** Per-call overrides: `attempts: 1` asks once, for when the cache can answer if the Hub does not. */
+export interface RequestOptions {
+  attempts?: number;
 }
 
 export interface OpenedFile {
@@ -59,14 +80,11 @@ export interface OpenedFile {
   offset: number;
   /** Full size of the file when the server said so. */
   size: number | undefined;
+  /** Where the bytes come from (the CDN after a redirect), for messages. */
+  host: string;
 }
 
 const MAX_REDIRECTS = 10;
-
-/** The cache blob name of a file: LFS sha256, else the git oid (what Python's cache uses, via the ETag). */
-export function blobNameOf(file: RemoteFile): string {
-  return file.lfsSha256 ?? file.blobId;
-}
 
 export class HubClient {
   readonly endpoint: string;
@@ -75,7 +93,7 @@ export class HubClient {
   private readonly fetchImpl: typeof fetch;
   private readonly policy: RetryPolicy;
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
-  private readonly headersTimeoutMs: number;
+  readonly timeouts: HubTimeouts;
   private readonly infoCache = new Map<string, Promise<RepoInfo>>();
 
   constructor(options: HubClientOptions) {
@@ -85,7 +103,7 @@ export class HubClient {
     this.fetchImpl = options.fetch ?? fetch;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.onRetry = options.onRetry;
-    this.headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+    this.timeouts = { ...DEFAULT_HUB_TIMEOUTS, ...options.timeouts };
   }
 
   get retryPolicy(): RetryPolicy {
@@ -93,23 +111,52 @@ export class HubClient {
   }
 
   /** Resolves `revision` to a commit and lists every file with size and checksum. Memoised per client. */
-  repoInfo(repo: string, revision = 'main', signal?: AbortSignal): Promise<RepoInfo> {
+  repoInfo(
+    repo: string,
+    revision = 'main',
+    signal?: AbortSignal,
+    options: RequestOptions = {},
+  ): Promise<RepoInfo> {
     const key = `${repo}@${revision}`;
     let pending = this.infoCache.get(key);
     if (!pending) {
-      pending = this.fetchRepoInfo(repo, revision, signal);
+      pending = this.fetchRepoInfo(repo, revision, signal, options);
       this.infoCache.set(key, pending);
       pending.catch(() => this.infoCache.delete(key));
     }
     return pending;
   }
 
-  private async fetchRepoInfo(repo: string, revision: string, signal?: AbortSignal): Promise<RepoInfo> {
+  private async fetchRepoInfo(
+    repo: string,
+    revision: string,
+    signal: AbortSignal | undefined,
+    options: RequestOptions,
+  ): Promise<RepoInfo> {
     const url = `${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`;
     const context = this.context(repo, revision);
-    const response = await this.request(url, { accept: 'application/json' }, context, signal);
-    const json = (await response.json()) as unknown;
-    return parseRepoInfo(json, repo, revision);
+    const what = `the model info of ${repo}@${revision}`;
+    return this.request(url, { accept: 'application/json' }, context, signal, {
+      kind: 'metadata',
+      attempts: options.attempts,
+      // The body is read inside the retry loop, so a body that stalls is retried like headers that never come.
+      consume: async (response) => {
+        const body = await readBodyText(response, {
+          idleMs: this.timeouts.metadataMs,
+          maxBytes: MAX_REPO_INFO_BYTES,
+          host: hostOf(response.url || url),
+        });
+        let json: unknown;
+        try {
+          json = JSON.parse(body.text);
+        } catch {
+          throw hubBadResponseError(this.endpoint, what, `expected JSON, got ${describeBody(body)}`);
+        }
+        const parsed = parseRepoInfo(json, repo, revision);
+        if (!parsed.ok) throw hubBadResponseError(this.endpoint, what, parsed.problem);
+        return parsed.info;
+      },
+    });
   }
 
   /** Opens `path` at `commit` from byte `start` (HTTP Range), retrying transient failures before the body. */
@@ -123,8 +170,13 @@ export class HubClient {
     const url = `${this.endpoint}/${repo}/resolve/${commit}/${path.split('/').map(encodeURIComponent).join('/')}`;
     const headers: Record<string, string> = { 'accept-encoding': 'identity' };
     if (start > 0) headers.range = `bytes=${start}-`;
-    const response = await this.request(url, headers, this.context(repo, commit, path), signal);
-    if (!response.body) throw new Error(`empty response body for ${repo}/${path}`);
+    const response = await this.request(url, headers, this.context(repo, commit, path), signal, {
+      kind: 'download',
+      consume: async (opened) => opened,
+    });
+    if (!response.body) {
+      throw hubBadResponseError(this.endpoint, `${repo}/${path}`, 'a response without a body');
+    }
     const contentRange = response.headers.get('content-range');
     const honoured = response.status === 206 && contentRange !== null;
     const total = honoured
@@ -134,6 +186,7 @@ export class HubClient {
       body: response.body,
       offset: honoured ? start : 0,
       size: Number.isFinite(total) ? total : undefined,
+      host: hostOf(response.url || url),
     };
   }
 
@@ -147,34 +200,55 @@ export class HubClient {
     };
   }
 
-  /** GET with manual redirects, retries and error mapping. Resolves only to a 2xx response. */
-  private async request(
+  /**
+   * GET with manual redirects, retries and error mapping; resolves to what `consume` makes of a 2xx response.
+   * Refused or dropped connections, 408/429/5xx get the policy's attempts; timeouts at most TIMEOUT_TRIES.
+   */
+  private async request<T>(
     url: string,
     headers: Record<string, string>,
     context: HubErrorContext,
-    signal?: AbortSignal,
-  ): Promise<Response> {
+    signal: AbortSignal | undefined,
+    options: {
+      kind: HubRequestKind;
+      attempts?: number | undefined;
+      consume: (response: Response) => Promise<T>;
+    },
+  ): Promise<T> {
     const what = context.file ? `${context.repo}/${context.file}` : context.repo;
+    const attempts = options.attempts ?? this.policy.attempts;
+    const timeoutMs = options.kind === 'metadata' ? this.timeouts.metadataMs : this.timeouts.downloadMs;
+    let timeouts = 0;
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
       try {
-        response = await this.followRedirects(url, headers, signal);
+        const response = await this.followRedirects(url, headers, timeoutMs, signal);
+        if (response.ok) return await options.consume(response);
+        await response.body?.cancel().catch(() => undefined);
+        if (RETRYABLE_STATUSES.has(response.status) && attempt < attempts) {
+          const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+          await this.pause(what, attempt, `HTTP ${response.status}`, retryAfter, signal);
+          continue;
+        }
+        throw hubStatusError(response.status, response.headers.get('x-error-code'), context);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        if (attempt < this.policy.attempts && (isTransientNetworkError(error) || isTimeout(error))) {
+        if (error instanceof AtomrError) throw error;
+        const timedOut = isTimeoutError(error);
+        if (timedOut) timeouts++;
+        const again = timedOut ? timeouts < TIMEOUT_TRIES : isTransientNetworkError(error);
+        if (again && attempt < attempts) {
           await this.pause(what, attempt, describeNetworkError(error), undefined, signal);
           continue;
         }
-        throw hubUnreachableError(this.endpoint, describeNetworkError(error), context.repo);
+        if (timedOut) {
+          const detail = error instanceof Error ? error.message : String(error);
+          throw hubTimeoutError(this.endpoint, what, detail, attempt, options.kind);
+        }
+        if (isTransientNetworkError(error) || error instanceof TypeError) {
+          throw hubUnreachableError(this.endpoint, describeNetworkError(error), context.repo);
+        }
+        throw error;
       }
-      if (response.ok) return response;
-      await response.body?.cancel().catch(() => undefined);
-      if (RETRYABLE_STATUSES.has(response.status) && attempt < this.policy.attempts) {
-        const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-        await this.pause(what, attempt, `HTTP ${response.status}`, retryAfter, signal);
-        continue;
-      }
-      throw hubStatusError(response.status, response.headers.get('x-error-code'), context);
     }
   }
 
@@ -193,6 +267,7 @@ export class HubClient {
   private async followRedirects(
     startUrl: string,
     headers: Record<string, string>,
+    timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<Response> {
     let url = startUrl;
@@ -204,26 +279,11 @@ export class HubClient {
       };
       // The token is for the Hub only: a CDN or any other host a redirect names never receives it.
       if (sameOrigin && this.token) requestHeaders.authorization = `Bearer ${this.token.value}`;
-      const timeout = new AbortController();
-      const timer = setTimeout(
-        () =>
-          timeout.abort(new Error(`no response from ${new URL(url).host} in ${this.headersTimeoutMs} ms`)),
-        this.headersTimeoutMs,
+      const response = await fetchWithHeadersTimeout(
+        url,
+        { headers: requestHeaders, redirect: 'manual' },
+        { timeoutMs, signal, fetch: this.fetchImpl },
       );
-      timer.unref();
-      const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
-      let response: Response;
-      try {
-        response = await this.fetchImpl(url, {
-          headers: requestHeaders,
-          redirect: 'manual',
-          signal: combined,
-        });
-      } catch (error) {
-        throw timeout.signal.aborted ? timeout.signal.reason : error;
-      } finally {
-        clearTimeout(timer);
-      }
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel().catch(() => undefined);
@@ -232,29 +292,6 @@ export class HubClient {
       }
       return response;
     }
-    throw new Error(`too many redirects for ${startUrl}`);
+    throw hubBadResponseError(this.endpoint, startUrl, `more than ${MAX_REDIRECTS} redirects`);
   }
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && /no response from/.test(error.message);
-}
-
-function parseRepoInfo(json: unknown, repo: string, revision: string): RepoInfo {
-  const data = json as { sha?: unknown; siblings?: unknown };
-  if (typeof data.sha !== 'string' || !/^[0-9a-f]{40}$/.test(data.sha) || !Array.isArray(data.siblings)) {
-    throw new Error(`unexpected model info for ${repo}@${revision}: no commit sha or file list`);
-  }
-  const files: RemoteFile[] = [];
-  for (const entry of data.siblings as Array<Record<string, unknown>>) {
-    const path = entry.rfilename;
-    const size = entry.size;
-    const blobId = entry.blobId;
-    const lfs = entry.lfs as { sha256?: unknown; size?: unknown } | undefined;
-    if (typeof path !== 'string' || typeof blobId !== 'string') continue;
-    const lfsSha = typeof lfs?.sha256 === 'string' ? lfs.sha256 : undefined;
-    const fileSize = typeof size === 'number' ? size : typeof lfs?.size === 'number' ? lfs.size : 0;
-    files.push({ path, size: fileSize, blobId, ...(lfsSha ? { lfsSha256: lfsSha } : {}) });
-  }
-  return { repo, revision, commit: data.sha, files };
 }

@@ -108,3 +108,39 @@ export function checksumError(repo: string, file: string, expected: string, actu
     },
   );
 }
+
+/** Which Hub request timed out: model info (HF_HUB_ETAG_TIMEOUT) or a file's bytes (HF_HUB_DOWNLOAD_TIMEOUT). */
+export type HubRequestKind = 'metadata' | 'download';
+
+/**
+ * The Hub accepted the connection but sent no headers, or stopped sending a body, for a whole timeout on
+ * every try. `detail` is the timeout's own message ("<host> did not answer within 10 s").
+ */
+export function hubTimeoutError(
+  endpoint: string,
+  what: string,
+  detail: string,
+  tries: number,
+  kind: HubRequestKind,
+): ModelError {
+  const variable = kind === 'metadata' ? 'HF_HUB_ETAG_TIMEOUT' : 'HF_HUB_DOWNLOAD_TIMEOUT';
+  const kept = kind === 'download' ? '; the partial download is kept and the next run resumes it' : '';
+  return new ModelError(
+    `no answer from the Hub at ${endpoint} for ${what}: ${redactSecrets(detail)} (${tries} ${tries === 1 ? 'try' : 'tries'})`,
+    {
+      code: 'hub-timeout',
+      hint: `check HF_ENDPOINT and the network (proxy, firewall); on a slow link raise ${variable} (seconds)${kept}`,
+    },
+  );
+}
+
+/** The endpoint answered 200 with something that is not the Hub's answer: an HTML page, JSON of another shape. */
+export function hubBadResponseError(endpoint: string, what: string, problem: string): ModelError {
+  return new ModelError(
+    `the Hub at ${endpoint} sent an unusable answer for ${what}: ${redactSecrets(problem)}`,
+    {
+      code: 'hub-bad-response',
+      hint: 'check HF_ENDPOINT: it must be the base URL of a Hugging Face Hub or mirror (default https://huggingface.co); a proxy or captive portal can also answer like this',
+    },
+  );
+}

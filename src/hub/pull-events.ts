@@ -47,6 +47,8 @@ export type PullEvent =
   | { event: 'retry'; path: string; attempt: number; delayMs: number; reason: string }
   | { event: 'wait-lock'; path: string }
   | { event: 'corrupt-partial'; path: string; offset: number }
+  /** `pull --verify`: a cached file was re-hashed; `ok: false` means damaged (downloaded again online). */
+  | { event: 'verify'; path: string; size: number; ok: boolean }
   | { event: 'notice'; message: string }
   | {
       event: 'done';

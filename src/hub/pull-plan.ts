@@ -5,7 +5,7 @@ import { ENV } from '../core/env-names.js';
 import { cachedCommit, cachedSnapshotFiles, repoCacheDir, snapshotPath } from './cache-layout.js';
 import { blobPath, incompletePath, sizeOf } from './cache-writer.js';
 import { ggufSpecFor, type GgufSpec } from './gguf-source.js';
-import { blobNameOf, type HubClient, type RemoteFile } from './hub-client.js';
+import { blobNameOf, type HubClient, type RemoteFile, type RequestOptions } from './hub-client.js';
 import type { PlannedFile } from './pull-events.js';
 import { selectGgufFiles, selectVllmFiles, vllmSnapshotComplete, type PullRuntime } from './runner-files.js';
 
@@ -56,8 +56,9 @@ export async function planOnline(
   client: HubClient,
   cacheDir: string,
   signal?: AbortSignal,
+  request: RequestOptions = {},
 ): Promise<PullPlan> {
-  const info = await client.repoInfo(target.repo, revision, signal);
+  const info = await client.repoInfo(target.repo, revision, signal, request);
   const wanted = new Set(
     selectPaths(
       target,
@@ -72,7 +73,7 @@ export async function planOnline(
     const partial = cached ? 0 : ((await sizeOf(incompletePath(cacheDir, target.repo, name))) ?? 0);
     files.push({ ...file, cached, partialBytes: partial <= file.size ? partial : 0 });
   }
-  return summarise(target, target.repo, revision, info.commit, false, files);
+  return summarisePlan(target, target.repo, revision, info.commit, false, files);
 }
 
 /** Builds the plan from the cache alone; a ModelError naming what is missing when it cannot. */
@@ -107,10 +108,10 @@ export async function planOffline(
     const size = (await stat(snapshotPath(cacheDir, target.repo, commit, path))).size;
     files.push({ path, size, blobId: '', cached: true, partialBytes: 0 });
   }
-  return summarise(target, target.repo, revision, commit, true, files);
+  return summarisePlan(target, target.repo, revision, commit, true, files);
 }
 
-function summarise(
+export function summarisePlan(
   target: PullTarget,
   repo: string,
   revision: string,

@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VariantId } from '../core/catalog.js';
-import { AtomrError, SkippedError } from '../core/errors.js';
+import { AtomrError } from '../core/errors.js';
+import { timeoutFromEnv } from '../core/http-timeouts.js';
 import type { WeightSource } from '../core/model-runner.js';
 import { hfEndpoint, hfHubCacheDir, hfOffline, readHfToken } from '../core/paths.js';
+import { cacheWriteError, diskSpaceError } from './cache-errors.js';
 import { repoCacheDir, snapshotPath } from './cache-layout.js';
-import { fetchBlob, linkSnapshot, writeRef } from './cache-writer.js';
-import { freeBytesAt, formatBytes } from './disk-space.js';
-import { blobNameOf, HubClient, type RetryNotice } from './hub-client.js';
+import { blobPath, fetchBlob, incompletePath, linkSnapshot, sizeOf, writeRef } from './cache-writer.js';
+import { freeBytesAt } from './disk-space.js';
+import { blobNameOf, DEFAULT_HUB_TIMEOUTS, HubClient, type RetryNotice } from './hub-client.js';
 import type { PullEvent } from './pull-events.js';
 import {
   localGgufMissing,
@@ -21,6 +23,7 @@ import {
 import { ProgressTracker } from './progress-tracker.js';
 import type { RetryPolicy } from './retry.js';
 import type { PullRuntime } from './runner-files.js';
+import { verifyCachedFiles, type VerifyReport } from './verify-cache.js';
 
 /**
  * `pull`: puts what a runner needs into the Hugging Face cache, resumably and verified, and says where it is.
@@ -42,8 +45,12 @@ export interface PullOptions {
   freeBytes?: (path: string) => Promise<number | undefined>;
   /** Files downloaded at once. */
   concurrency?: number;
-  /** A body that sends nothing for this long is dropped and resumed (default 60 s). */
+  /** A body that sends nothing for this long is dropped and resumed (default: HF_HUB_DOWNLOAD_TIMEOUT, 10 s). */
   idleTimeoutMs?: number;
+  /** `pull --verify`: re-hash the cached files and download again those that fail. */
+  verify?: boolean;
+  /** A plan already made by `planPull` (provision asks before downloading): not asked for again. */
+  plan?: PullPlan | { local: string };
 }
 
 export interface PulledFile {
@@ -69,7 +76,18 @@ export interface PullResult {
   weights: WeightSource;
   /** llama.cpp: the GGUF to open (the first shard of a split file). */
   ggufPath?: string;
+  /** With `verify`: how many cached files were re-hashed, and which failed and were downloaded again. */
+  verified?: VerifyReport;
 }
+
+/** Hub timeouts in seconds, named and defaulted as huggingface_hub names them (constants.py). */
+export const HUB_TIMEOUT_ENV = {
+  metadata: 'HF_HUB_ETAG_TIMEOUT',
+  download: 'HF_HUB_DOWNLOAD_TIMEOUT',
+} as const;
+
+/** Error codes meaning "the Hub cannot be used right now": a complete cached snapshot is used instead. */
+const HUB_UNUSABLE = new Set(['hub-unreachable', 'hub-timeout', 'hub-bad-response', 'hub-http-error']);
 
 export function createHubClient(
   env: NodeJS.ProcessEnv,
@@ -82,6 +100,10 @@ export function createHubClient(
   return new HubClient({
     endpoint: hfEndpoint(env),
     token: readHfToken(env),
+    timeouts: {
+      metadataMs: timeoutFromEnv(env, HUB_TIMEOUT_ENV.metadata, DEFAULT_HUB_TIMEOUTS.metadataMs / 1000),
+      downloadMs: timeoutFromEnv(env, HUB_TIMEOUT_ENV.download, DEFAULT_HUB_TIMEOUTS.downloadMs / 1000),
+    },
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
@@ -103,18 +125,19 @@ export async function planPull(options: PullOptions): Promise<PullPlan | { local
   if (hfOffline(env))
     return planOffline(repoTarget, revision, cacheDir, 'HF_HUB_OFFLINE=1 forbids downloading');
   const client = options.client ?? clientFor(env, options);
+  // With a complete snapshot cached, the Hub is asked once, without retries: when it does not answer (or answers
+  // nonsense) the cache does, as Python's huggingface_hub does after one metadata request.
+  const cached = await planOffline(repoTarget, revision, cacheDir, 'the Hub is unreachable').catch(
+    () => undefined,
+  );
   try {
-    return await planOnline(repoTarget, revision, client, cacheDir, options.signal);
+    return await planOnline(repoTarget, revision, client, cacheDir, options.signal, {
+      ...(cached ? { attempts: 1 } : {}),
+    });
   } catch (error) {
-    // Like Python's huggingface_hub: an unreachable Hub is fine when the cache already has the snapshot.
-    if (!(error instanceof AtomrError) || error.code !== 'hub-unreachable') throw error;
-    try {
-      const plan = await planOffline(repoTarget, revision, cacheDir, 'the Hub is unreachable');
-      options.onEvent?.({ event: 'notice', message: `${error.message}; using the cached snapshot` });
-      return plan;
-    } catch {
-      throw error;
-    }
+    if (!cached || !(error instanceof AtomrError) || !HUB_UNUSABLE.has(error.code)) throw error;
+    options.onEvent?.({ event: 'notice', message: `${error.message}; using the cached snapshot` });
+    return cached;
   }
 }
 
@@ -123,10 +146,12 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   const started = Date.now();
   const emit = options.onEvent ?? (() => undefined);
   const revision = options.revision ?? 'main';
-  const planned = await planPull(options);
+  const planned = options.plan ?? (await planPull(options));
   if ('local' in planned) return localResult(options, revision, planned.local);
-  const plan = planned;
   const cacheDir = hfHubCacheDir(env);
+  let plan = planned;
+  let verified: VerifyReport | undefined;
+  if (options.verify) ({ plan, report: verified } = await verifyCachedFiles(plan, cacheDir, emit));
   emit({
     event: 'plan',
     repo: plan.repo,
@@ -141,19 +166,20 @@ export async function pull(options: PullOptions): Promise<PullResult> {
 
   const results = new Map<string, PulledFile>();
   if (!plan.offline) {
-    await checkDiskSpace(plan, cacheDir, options.freeBytes ?? freeBytesAt);
-    // Like Python: the ref first, so a reader of refs/<rev> finds the commit even mid-download.
-    await writeRef(cacheDir, plan.repo, revision, plan.commit);
-    await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'snapshots', plan.commit), { recursive: true });
-    // @huggingface/hub's scanCacheDir rejects a repo without refs/, even when the revision is a commit.
-    await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'refs'), { recursive: true });
-    const client = options.client ?? clientFor(env, options);
+    const freeBytes = options.freeBytes ?? freeBytesAt;
+    await checkDiskSpace(plan, cacheDir, freeBytes);
     const tracker = new ProgressTracker(plan, emit);
-    // Largest first: the long file starts at once and the small ones fill the other slot.
-    const bySize = [...plan.files].sort((a, b) => b.size - a.size);
-    await runPool(bySize, options.concurrency ?? 2, async (file) => {
-      results.set(file.path, await pullFile(file, plan, client, cacheDir, tracker, options));
-    });
+    try {
+      await download(plan, revision, cacheDir, tracker, results, options);
+    } catch (error) {
+      const facts = {
+        repo: plan.repo,
+        cacheDir,
+        downloadBytes: await bytesStillMissing(plan, cacheDir),
+        freeBytes: await freeBytes(cacheDir).catch(() => undefined),
+      };
+      throw cacheWriteError(error, facts) ?? error;
+    }
   }
   const files = plan.files.map(
     (file) =>
@@ -190,7 +216,30 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       ...(gguf ? { file: first } : {}),
     },
     ...(gguf ? { ggufPath: snapshotPath(cacheDir, plan.repo, plan.commit, first) } : {}),
+    ...(verified ? { verified } : {}),
   };
+}
+
+/** Writes the ref, the snapshot folder and every file that is not cached yet. */
+async function download(
+  plan: PullPlan,
+  revision: string,
+  cacheDir: string,
+  tracker: ProgressTracker,
+  results: Map<string, PulledFile>,
+  options: PullOptions,
+): Promise<void> {
+  // Like Python: the ref first, so a reader of refs/<rev> finds the commit even mid-download.
+  await writeRef(cacheDir, plan.repo, revision, plan.commit);
+  await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'snapshots', plan.commit), { recursive: true });
+  // @huggingface/hub's scanCacheDir rejects a repo without refs/, even when the revision is a commit.
+  await mkdir(join(repoCacheDir(cacheDir, plan.repo), 'refs'), { recursive: true });
+  const client = options.client ?? clientFor(options.env ?? process.env, options);
+  // Largest first: the long file starts at once and the small ones fill the other slot.
+  const bySize = [...plan.files].sort((a, b) => b.size - a.size);
+  await runPool(bySize, options.concurrency ?? 2, async (file) => {
+    results.set(file.path, await pullFile(file, plan, client, cacheDir, tracker, options));
+  });
 }
 
 /** A client whose retries show up as `retry` events. */
@@ -260,6 +309,18 @@ function omitKind<T extends { kind: string }>(value: T): Omit<T, 'kind'> {
   return rest;
 }
 
+/** What the disk still has to take: files not verified yet, minus what their partial files already hold. */
+async function bytesStillMissing(plan: PullPlan, cacheDir: string): Promise<number> {
+  let missing = 0;
+  for (const file of plan.files) {
+    const name = blobNameOf(file);
+    if ((await sizeOf(blobPath(cacheDir, plan.repo, name))) === file.size) continue;
+    missing +=
+      file.size - Math.min(file.size, (await sizeOf(incompletePath(cacheDir, plan.repo, name))) ?? 0);
+  }
+  return missing;
+}
+
 /** Refuses to start a download that cannot fit, using the Hub's real sizes. */
 async function checkDiskSpace(
   plan: PullPlan,
@@ -269,10 +330,7 @@ async function checkDiskSpace(
   if (plan.downloadBytes === 0) return;
   const free = await freeBytes(cacheDir);
   if (free === undefined || free >= plan.downloadBytes) return;
-  throw new SkippedError(
-    `not enough free disk for ${plan.repo}: ${formatBytes(plan.downloadBytes)} to download, ${formatBytes(free)} free at ${cacheDir}`,
-    { code: 'disk-space', hint: 'free some space, or set HF_HUB_CACHE (or HF_HOME) to a larger disk' },
-  );
+  throw diskSpaceError({ repo: plan.repo, cacheDir, downloadBytes: plan.downloadBytes, freeBytes: free });
 }
 
 async function runPool<T>(

@@ -14,14 +14,7 @@ import { inspectWeights, type DownloadSizes } from './weights-facts.js';
  * node-llama-cpp, pythonia, Ink or execa, and Python is asked about vLLM without importing it.
  */
 
-export type {
-  CheckName,
-  CheckResult,
-  GpuInfo,
-  LlamaCppReadyConfig,
-  ProbeReport,
-  VllmReadyConfig,
-} from './types.js';
+export type { CheckName, CheckResult, GpuInfo, ProbeReport } from './types.js';
 export type { DownloadSizes } from './weights-facts.js';
 export type { MachineFacts } from './scan.js';
 export { scanMachine } from './scan.js';

@@ -1,7 +1,8 @@
 import type { Settings } from '../core/settings.js';
 import { VLLM_MAX_NUM_SEQS, VLLM_RESERVE_GIB } from './requirements.js';
-import { threadCountFor } from '../runners/llamacpp/threads.js';
-import type { GpuInfo, LlamaCppReadyConfig, VllmReadyConfig } from './types.js';
+import { threadCountFor } from '../core/cpu-threads.js';
+import type { LlamaCppReadyConfig, VllmReadyConfig } from '../core/ready-config.js';
+import type { GpuInfo } from './types.js';
 import type { CpuFacts } from './system-facts.js';
 import type { WeightsFacts } from './weights-facts.js';
 

@@ -1,5 +1,6 @@
 import { OTHER_ENV } from '../core/env-names.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { integerRule, parseNumberFlag } from '../core/number-flag.js';
 import { registerSecret } from '../core/secrets.js';
 import type { LogFormat, LogLevel } from './logging.js';
 
@@ -46,22 +47,15 @@ export const SERVE_DEFAULTS = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function integerFlag(
+/** An integer flag from `min` to `max`, or `fallback` when absent (the one numeric-flag parser, core/number-flag). */
+function integerFlag(
   flag: string,
   raw: string | undefined,
   min: number,
   max: number,
   fallback: number,
 ): number {
-  if (raw === undefined) return fallback;
-  const text = raw.trim();
-  const value = /^\+?\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(
-      `${flag} ${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
+  return parseNumberFlag(integerRule(flag, min, max), raw, 'serve') ?? fallback;
 }
 
 export function parseServeFlags(

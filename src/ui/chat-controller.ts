@@ -1,7 +1,7 @@
 import type { ModelRunner, RunnerDescription } from '../core/model-runner.js';
 import { isAtomrError } from '../core/errors.js';
-import type { Conversation } from '../cli/chat/conversation.js';
-import { streamTurn, TurnMeter, type TurnStats } from '../cli/chat/stream-turn.js';
+import type { Conversation } from '../chat/conversation.js';
+import { streamTurn, TurnMeter, type TurnStats } from '../chat/stream-turn.js';
 import type { HistoryItem, HistoryItemInput } from './history.js';
 import { splitSettled } from './split-answer.js';
 
@@ -43,6 +43,15 @@ export interface ChatControllerOptions {
 export const RENDER_BUDGET = 0.02;
 const MAX_FRAME_GAP_MS = 1_000;
 
+/**
+ * The dim line under an answer cut off by a full context: why it stopped, and what the next turns will do
+ * (the runner drops the oldest turns to make room).
+ */
+export function contextFullTuiNote(contextSize: number | undefined): string {
+  const size = contextSize === undefined ? 'The context' : `The ${contextSize}-token context`;
+  return `${size} is full, so the answer stopped here. Next turns drop the oldest ones; /reset starts afresh, --ctx sets a larger context.`;
+}
+
 /** Writes settled answer text (whole lines, ending in a newline) to the terminal above the live frame. */
 export type SettledWriter = (text: string) => void;
 
@@ -70,6 +79,7 @@ export class ChatController {
   private writer: SettledWriter | undefined;
   /** What the last frame cost (publish → React commit → Ink write), in ms. */
   private frameCostMs = 0;
+  private readonly contextSize: number | undefined;
 
   constructor(
     private readonly runner: ModelRunner,
@@ -81,6 +91,7 @@ export class ChatController {
     this.maxLiveChars = options.maxLiveChars ?? (() => 2_000);
     this.now = options.now;
     this.renderBudget = options.renderBudget ?? RENDER_BUDGET;
+    this.contextSize = description.contextSize;
     const history: HistoryItem[] = [this.withId({ kind: 'header', description })];
     if (conversation.mode === 'completion') {
       history.push(
@@ -287,6 +298,9 @@ export class ChatController {
       }),
     );
     if (failure !== undefined) items.push(this.withId({ kind: 'notice', tone: 'error', text: failure }));
+    if (finalStats.contextFull) {
+      items.push(this.withId({ kind: 'notice', tone: 'dim', text: contextFullTuiNote(this.contextSize) }));
+    }
     this.publish({ history: [...this.state.history, ...items], live: undefined, lastStats: finalStats });
   }
 

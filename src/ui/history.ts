@@ -1,5 +1,5 @@
 import type { RunnerDescription } from '../core/model-runner.js';
-import type { TurnStats } from '../cli/chat/stream-turn.js';
+import type { TurnStats } from '../chat/stream-turn.js';
 
 /** Everything that scrolls into `<Static>`: written once, never re-rendered. */
 export type HistoryItem =
@@ -18,7 +18,8 @@ export type HistoryItem =
       interrupted?: boolean;
       stats?: TurnStats;
     }
-  | { id: string; kind: 'notice'; text: string; tone: 'info' | 'warn' | 'error' }
+  /** `dim`: a by-the-way line under an answer (e.g. the context is full), in the status line's style. */
+  | { id: string; kind: 'notice'; text: string; tone: 'info' | 'warn' | 'error' | 'dim' }
   | { id: string; kind: 'help' };
 
 /** A history item before the controller gives it an id (Omit distributed over the union). */

@@ -1,6 +1,7 @@
 import { render } from 'ink';
-import type { Conversation } from '../cli/chat/conversation.js';
+import type { Conversation } from '../chat/conversation.js';
 import type { ModelRunner, RunnerDescription } from '../core/model-runner.js';
+import { StopSignals } from '../core/stop-signals.js';
 import { ChatApp, LEAVE_TIMEOUT_MS } from './ChatApp.js';
 import { ChatController } from './chat-controller.js';
 import { themeFor } from './theme.js';
@@ -47,27 +48,19 @@ export async function runChatTui(options: ChatTuiOptions): Promise<number> {
     if (stdin.isTTY && stdin.isRaw) stdin.setRawMode(false);
     if (stdout.isTTY) stdout.write(SHOW_CURSOR);
   };
-  const leaveWith = (code: number) => () => {
-    exitCode = code;
+  // The one stop policy (src/core/stop-signals.ts). Raw mode turns Ctrl-C into a key press; a SIGINT from
+  // outside (kill -INT) behaves like that key: it stops the answer, and counts as a stop only when idle.
+  const stop = new StopSignals({ consumeInterrupt: () => controller.interrupt() });
+  stop.onStop(() => {
+    exitCode = stop.exitCode ?? 0;
     void controller.close(LEAVE_TIMEOUT_MS).then(() => instance.unmount());
-  };
-  const onSigterm = leaveWith(143);
-  const onSighup = leaveWith(129);
-  // Raw mode turns Ctrl-C into a key press; a SIGINT from outside (kill -INT) behaves like that key.
-  const onSigint = (): void => {
-    if (!controller.interrupt()) leaveWith(130)();
-  };
-  process.on('SIGTERM', onSigterm);
-  process.on('SIGHUP', onSighup);
-  process.on('SIGINT', onSigint);
+  });
   process.on('exit', restoreTerminal);
 
   try {
     await instance.waitUntilExit();
   } finally {
-    process.off('SIGTERM', onSigterm);
-    process.off('SIGHUP', onSighup);
-    process.off('SIGINT', onSigint);
+    stop.dispose();
     await controller.close();
     instance.cleanup();
     restoreTerminal();

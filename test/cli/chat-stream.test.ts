@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentRegistry } from '../../src/core/deployments.js';
@@ -105,6 +105,29 @@ describe('atomr-infer chat --prompt', () => {
     expect(result.stderr).toContain('interrupted');
   });
 
+  it('SIGTERM mid-answer stops it the same way, with 143 (the one stop policy: 128 + the signal)', async () => {
+    const child = runCli(['chat', ...common(model, 100_000), '--ctx', '32768', '--prompt', 'Go on'], { env });
+    await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    expect(result.stdout.trim().length).toBeGreaterThan(0);
+  });
+
+  it('SIGTERM while the prompt is still being piped in ends at once: exit 143, one line', async () => {
+    // stdin stays open (nothing closes the pipe), so only the signal can end the wait.
+    const child = runCli(['chat', ...common(model), '--json'], { env, openStdin: true });
+    child.stdin?.write('half a prompt');
+    // Node itself catches SIGINT and SIGTERM from its first instruction (to reset the terminal); SIGHUP is caught
+    // only once the command holds its StopSignals, so that bit says the policy is in place.
+    await catchesSignal(child.pid!, 1);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    expect(result.stderr).toContain('atomr-infer: interrupted');
+    expect(result.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+
   it('a file that is not GGUF → exit 4 with one line, no crash', async () => {
     const bad = join(env.HOME as string, 'not-a-model.gguf');
     writeFileSync(bad, 'hello, I am text\n');
@@ -146,3 +169,13 @@ describe('atomr-infer chat: where the model comes from', () => {
     expect(run.stdout).toBe(reference);
   });
 });
+
+/** Resolves once process `pid` catches signal `number` (Linux /proc SigCgt): its handlers are installed. */
+async function catchesSignal(pid: number, number: number): Promise<void> {
+  for (;;) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mask = BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
+    if ((mask >> BigInt(number - 1)) & 1n) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

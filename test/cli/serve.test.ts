@@ -136,6 +136,15 @@ describe('a served model as a remote runtime (CLI)', () => {
     expect(bad.stderr).toContain('requires an API key');
   });
 
+  it('chat --runtime remote checks the endpoint before the prompt, as serve and bench do', async () => {
+    // The endpoint does not serve this model: refused up front (exit 4) with what it does serve, nothing answered.
+    const args = ['chat', '--runtime', 'remote', '--endpoint', origin.url, '--model', 'not-served'];
+    const run = await runCli([...args, '--prompt', 'hi', '--max-tokens', '4'], { env: clientEnv });
+    expect(run.exitCode).toBe(4);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('model "not-served" is not served by');
+  });
+
   it('provision --runtime remote registers a deployment that chat and bench then use', async () => {
     const provisioned = await runCli(
       ['provision', '--runtime', 'remote', '--endpoint', origin.url, '--model', name, '--json'],
@@ -152,6 +161,13 @@ describe('a served model as a remote runtime (CLI)', () => {
     const chat = await runCli(['chat', '--prompt', 'hello', '--max-tokens', '4'], { env: clientEnv });
     expect(chat.exitCode).toBe(0);
     expect(chat.stdout.trim().length).toBeGreaterThan(0);
+
+    // The deployment's name works as --model in chat too (one resolver for chat, serve and bench).
+    const named = await runCli(['chat', '--model', 'gemma-local', '--prompt', 'hello', '--max-tokens', '4'], {
+      env: clientEnv,
+    });
+    expect(named.exitCode).toBe(0);
+    expect(named.stdout.trim().length).toBeGreaterThan(0);
 
     const bench = await runCli(
       [

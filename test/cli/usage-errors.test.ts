@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usableCpuCount } from '../../src/core/cpu-threads.js';
 import { isolatedEnv, runCli } from '../e2e/helpers/cli.js';
 
 /** Usage errors are one line on stderr with a hint that names the right command, and exit 2. */
@@ -22,14 +23,30 @@ describe('usage errors', () => {
     expect(run.stdout).toBe('');
   });
 
-  it.each(['serve', 'bench'])('%s --threads out of range points at its own --help', async (command) => {
-    const run = await runCli([command, '--threads', '999'], { env });
+  it.each([
+    ['serve', '--parallel', '999', 'an integer from 1 to 64'],
+    ['bench', '--max-tokens', '0', 'an integer from 1 to 1048576'],
+    ['chat', '--seed', '-1', 'an integer from 0 to 4294967295'],
+  ])('%s %s out of range points at its own --help', async (command, flag, value, accepted) => {
+    const run = await runCli([command, flag, value], { env });
     expect(run.exitCode).toBe(2);
     expect(errorLines(run.stderr)).toEqual([
-      'atomr-infer: --threads "999" is not valid: expected an integer from 1 to 256',
+      `atomr-infer: ${flag} "${value}" is not valid: expected ${accepted}`,
     ]);
     expect(run.stderr).toContain(`hint: see \`atomr-infer ${command} --help\``);
   });
+
+  it.each(['chat', 'serve', 'bench'])(
+    '%s --threads above the usable CPUs names the range',
+    async (command) => {
+      const run = await runCli([command, '--threads', '999'], { env });
+      expect(run.exitCode).toBe(2);
+      const cpus = usableCpuCount();
+      expect(errorLines(run.stderr)).toEqual([
+        `atomr-infer: --threads "999" is not valid: expected an integer from 1 to ${Math.min(256, cpus)} (this process may use ${cpus} CPU${cpus === 1 ? '' : 's'})`,
+      ]);
+    },
+  );
 });
 
 describe('provision --runtime remote honours ATOMR_INFER_GEMMA_AUTO', () => {

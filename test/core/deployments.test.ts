@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentRegistry } from '../../src/core/deployments.js';
 import { ConfigError, UsageError } from '../../src/core/errors.js';
 import type { RunnerSpec } from '../../src/core/model-runner.js';
+import { StateFileError } from '../../src/core/state-files.js';
 
 let dir: string;
 let file: string;
@@ -117,4 +119,136 @@ describe('DeploymentRegistry', () => {
     expect(readFileSync(file, 'utf8')).toBe(text);
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
+});
+
+describe('DeploymentRegistry: names that are also Object.prototype keys', () => {
+  const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+
+  it.each(PROTOTYPE_NAMES)('finds no deployment named %s in an empty or a filled registry', async (name) => {
+    expect(await registry().get(name)).toBeUndefined();
+    await registry().apply('gemma-local', spec());
+    expect(await registry().get(name)).toBeUndefined();
+  });
+
+  it('removing one that does not exist names the known ones, and changes nothing', async () => {
+    await registry().apply('gemma-local', spec());
+    const before = readFileSync(file, 'utf8');
+    for (const name of ['constructor', 'toString', 'valueOf']) {
+      const error = await registry()
+        .remove(name)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toBe(`no deployment named "${name}"; known: gemma-local`);
+    }
+    const invalid = await registry()
+      .remove('__proto__')
+      .catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(UsageError);
+    expect((invalid as UsageError).message).toBe(
+      'no deployment named "__proto__" (not a valid name); known: gemma-local',
+    );
+    expect((invalid as UsageError).hint).toContain('a deployment name is a name of letters, digits');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('keeps `constructor` and `toString` as ordinary deployments', async () => {
+    await registry().apply('gemma-local', spec());
+    await registry().apply('constructor', spec({ runtime: 'vllm' }));
+    await registry().apply('toString', spec());
+    expect(await registry().get('constructor')).toMatchObject({ name: 'constructor', runtime: 'vllm' });
+    expect((await registry().list()).map((d) => d.name)).toEqual(['constructor', 'gemma-local', 'toString']);
+    expect((await registry().remove('constructor')).name).toBe('constructor');
+    expect((await registry().list()).map((d) => d.name)).toEqual(['gemma-local', 'toString']);
+  });
+
+  it.each(['__proto__', 'my gemma', '../escape', '', 'a'.repeat(64)])(
+    'refuses to create a deployment named %j (exit 2, naming the accepted set)',
+    async (name) => {
+      const error = await registry()
+        .apply(name, spec())
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toContain('is not valid: expected a name of letters, digits');
+      expect(existsSync(file)).toBe(false);
+    },
+  );
+
+  it('still reads and removes entries whose names predate the rules, and never drops one on a write', async () => {
+    await mkdir(dirname(file), { recursive: true });
+    const legacy = (name: string) => ({
+      name,
+      runtime: 'llama-cpp',
+      model: 'google/gemma-4-E2B-it',
+      weights: { kind: 'local-path', path: '/m.gguf' },
+      settings: {},
+      createdAt: '2025-01-01T00:00:00.000Z',
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    });
+    // Written by hand, as JSON.parse sees it: "__proto__" is an own key like any other.
+    writeFileSync(
+      file,
+      `{"version":1,"deployments":{"my gemma":${JSON.stringify(legacy('my gemma'))},"__proto__":${JSON.stringify(legacy('__proto__'))}}}`,
+    );
+    expect((await registry().list()).map((d) => d.name).sort()).toEqual(['__proto__', 'my gemma']);
+    expect(await registry().get('__proto__')).toMatchObject({ name: '__proto__' });
+    expect((await registry().remove('my gemma')).name).toBe('my gemma');
+    await registry().apply('gemma-local', spec());
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { deployments: object };
+    expect(Object.keys(saved.deployments)).toEqual(['__proto__', 'gemma-local']);
+    expect((await registry().remove('__proto__')).name).toBe('__proto__');
+    expect((await registry().list()).map((d) => d.name)).toEqual(['gemma-local']);
+  });
+});
+
+describe('DeploymentRegistry: a state directory that cannot be used', () => {
+  // Root ignores chmod, so the directory is made unusable in a way the kernel enforces for root too: its
+  // parent is a regular file (ENOTDIR on every read and write).
+  const blocked = () => {
+    writeFileSync(join(dir, 'not-a-dir'), 'x');
+    return new DeploymentRegistry(join(dir, 'not-a-dir', 'state', 'deployments.json'));
+  };
+
+  it('reading says so in one line, exit 2, naming the file and ATOMR_INFER_HOME', async () => {
+    const error = await blocked()
+      .list()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateFileError);
+    expect((error as StateFileError).message).toBe(
+      `cannot read the deployment state file ${join(dir, 'not-a-dir', 'state', 'deployments.json')}: a part of its path is a file, not a directory (ENOTDIR)`,
+    );
+    expect((error as StateFileError).exitCode).toBe(2);
+    expect((error as StateFileError).hint).toContain('ATOMR_INFER_HOME');
+  });
+
+  it('assertUsable fails at once for a corrupt or an unwritable state file, and leaves nothing behind', async () => {
+    await expect(blocked().assertUsable()).rejects.toBeInstanceOf(StateFileError);
+    await mkdir(dirname(file), { recursive: true });
+    writeFileSync(file, '{"version": 1, "deployments": ');
+    await expect(registry().assertUsable()).rejects.toMatchObject({ code: 'deployments-corrupt' });
+    rmSync(file);
+    await registry().assertUsable();
+    expect(readdirSync(dirname(file))).toEqual([]);
+  });
+
+  it.skipIf(!existsSync('/proc/self'))(
+    'writing under /proc fails in one line instead of spinning in mkdir',
+    async () => {
+      const proc = new DeploymentRegistry('/proc/atomr-infer-test/deployments.json');
+      expect(await proc.list()).toEqual([]);
+      const error = await proc.apply('gemma-local', spec()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StateFileError);
+      expect((error as StateFileError).message).toBe(
+        'cannot write the deployment state file /proc/atomr-infer-test/deployments.json: a directory on its path does not exist and cannot be created (ENOENT)',
+      );
+    },
+  );
+
+  it.skipIf(spawnSync('mkfifo', ['--version']).status !== 0)(
+    'refuses a named pipe as the state file instead of blocking on it',
+    async () => {
+      await mkdir(dirname(file), { recursive: true });
+      expect(spawnSync('mkfifo', [file]).status).toBe(0);
+      await expect(registry().list()).rejects.toMatchObject({ code: 'state-unreadable' });
+    },
+  );
 });

@@ -32,6 +32,18 @@ describe('redactSecrets', () => {
     expect(redactSecrets('[short-secret-and-more]', { HF_TOKEN: 'short-secret-and-more' })).toBe('[***]');
   });
 
+  it('never searches text for a secret shorter than 8 characters: it would hit ordinary words and so reveal it', () => {
+    // Issue 9 item 14b: ATOMR_INFER_API_KEY=short printed "is too ***", which names the key by elimination.
+    const message = 'ATOMR_INFER_API_KEY is too short: expected at least 8 characters';
+    expect(redactSecrets(message, { ATOMR_INFER_API_KEY: 'short' })).toBe(message);
+    registerSecret('true');
+    expect(redactSecrets('{"ok":true}', { HF_TOKEN: 'model' })).toBe('{"ok":true}');
+    expect(redactSecrets('key 1234567 and 12345678', { OPENAI_API_KEY: '1234567' })).toBe(
+      'key 1234567 and 12345678',
+    );
+    expect(redactSecrets('key 12345678', { OPENAI_API_KEY: '12345678' })).toBe('key ***');
+  });
+
   it('leaves text without secrets untouched', () => {
     expect(redactSecrets('nothing to see', {})).toBe('nothing to see');
   });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireBuiltCli } from '../helpers/built-cli.js';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'atomr-infer.js');
 
@@ -21,6 +22,7 @@ export interface RunningCli {
  * deadlock it). stdin is closed: like CI, no terminal.
  */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 25_000): RunningCli {
+  requireBuiltCli();
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

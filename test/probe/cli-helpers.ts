@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireBuiltCli } from '../helpers/built-cli.js';
 import { createFakeBin, realPython, type FakeBin } from '../helpers/fake-bin.js';
 import { CLI, sample } from './samples.js';
 
@@ -13,6 +14,7 @@ export interface CliResult {
 
 /** Runs the built CLI (`node bin/atomr-infer.js …`) with exactly `env` (no inherited variables). */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  requireBuiltCli();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { derivedCpuOffloadGiB } from '../../src/probe/ready-config.js';
-import type { LlamaCppReadyConfig, ProbeReport, VllmReadyConfig } from '../../src/probe/types.js';
+import type { LlamaCppReadyConfig, VllmReadyConfig } from '../../src/core/ready-config.js';
+import type { ProbeReport } from '../../src/probe/types.js';
 import { evaluateProbe } from '../../src/probe/verdict.js';
 import { gpuFacts, input, machine, nvidiaGpus, pythonFacts, settings, TOKEN, WITH_VLLM } from './fixtures.js';
 

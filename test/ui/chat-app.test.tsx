@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Conversation } from '../../src/cli/chat/conversation.js';
+import { Conversation } from '../../src/chat/conversation.js';
 import { ChatApp } from '../../src/ui/ChatApp.js';
 import { ChatController } from '../../src/ui/chat-controller.js';
 import { PLAIN_THEME } from '../../src/ui/theme.js';

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { Conversation } from '../../src/cli/chat/conversation.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Conversation } from '../../src/chat/conversation.js';
+import { formatStats } from '../../src/chat/format-stats.js';
 import { ChatController } from '../../src/ui/chat-controller.js';
 import { noColorRequested, PLAIN_THEME, themeFor } from '../../src/ui/theme.js';
 import { createScriptedRunner } from './helpers/scripted-runner.js';
@@ -13,6 +14,24 @@ function controllerFor(answers: string[][], options: { flushMs?: number; maxLive
     { flushMs: options.flushMs ?? 33, maxLiveChars: () => options.maxLiveChars ?? 2000 },
   );
   return { runner, controller };
+}
+
+/**
+ * Answers paced by the scripted runner's delays and the controller's frame timer run on fake timers: the same
+ * interleaving of deltas and frames as in real time, at once, and the same on a busy machine.
+ */
+function useFakeTimers(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Runs the answer `submit` started to its end on fake timers. */
+async function finishAnswer(controller: ChatController): Promise<void> {
+  await vi.runAllTimersAsync();
+  await controller.idle();
 }
 
 describe('ChatController', () => {
@@ -33,6 +52,7 @@ describe('ChatController', () => {
   });
 
   it('moves finished lines into history while streaming so the live tail stays short', async () => {
+    useFakeTimers();
     const deltas = Array.from({ length: 400 }, (_, i) => (i % 10 === 9 ? '\n' : ` w${i}`));
     const runner = createScriptedRunner({ answers: [deltas], delayMs: 1 });
     const controller = new ChatController(
@@ -49,13 +69,14 @@ describe('ChatController', () => {
       longestLive = Math.max(longestLive, controller.getSnapshot().live?.text.length ?? 0);
     });
     controller.submit('go');
-    await controller.idle();
+    await finishAnswer(controller);
     expect(longestLive).toBeGreaterThan(0);
     expect(longestLive).toBeLessThan(200);
     expect(controller.getSnapshot().live).toBeUndefined();
   });
 
   it('with a writer, settled lines are written (whole lines) and only the last partial line becomes history', async () => {
+    useFakeTimers();
     const deltas = Array.from({ length: 300 }, (_, i) => (i % 25 === 24 ? '\n' : ` w${i}`));
     const runner = createScriptedRunner({ answers: [deltas], delayMs: 1 });
     const controller = new ChatController(
@@ -71,7 +92,7 @@ describe('ChatController', () => {
     const written: string[] = [];
     controller.attachWriter((text) => written.push(text));
     controller.submit('go');
-    await controller.idle();
+    await finishAnswer(controller);
     expect(written.length).toBeGreaterThan(1);
     expect(written.every((text) => text.endsWith('\n'))).toBe(true);
     expect(
@@ -89,29 +110,29 @@ describe('ChatController', () => {
   });
 
   it('spaces frames out when rendering is slow, so rendering stays within its share of the main thread', async () => {
+    useFakeTimers();
+    // 400 deltas, 2 ms apart: an 800 ms answer.
     const runner = createScriptedRunner({ answers: [Array.from({ length: 400 }, () => ' x')], delayMs: 2 });
     const controller = new ChatController(
       runner,
       new Conversation('m', 'chat', {}, undefined),
       runner.describe(),
-      {
-        flushMs: 5,
-        renderBudget: 0.05,
-      },
+      { flushMs: 5, renderBudget: 0.05, now: () => Date.now() },
     );
-    let frames = 0;
+    const frames: number[] = [];
     controller.subscribe(() => {
-      frames++;
-      const until = performance.now() + 10; // a 10 ms frame
-      while (performance.now() < until);
+      frames.push(Date.now());
+      vi.setSystemTime(Date.now() + 10); // every frame takes 10 ms to render
     });
-    const started = performance.now();
     controller.submit('go');
-    await controller.idle();
-    const seconds = (performance.now() - started) / 1000;
-    // 10 ms frames at a 5 % budget: one frame per 200 ms at most (plus the first and the last).
-    expect(frames).toBeLessThanOrEqual(Math.ceil(seconds / 0.2) + 3);
-    expect(frames).toBeGreaterThan(2);
+    await finishAnswer(controller);
+    // 10 ms frames at a 5 % budget: each frame starts at least 200 ms after the one before, not every 5 ms
+    // (the last frame, the finished answer, is drawn when the answer ends).
+    const streaming = frames.slice(0, -1);
+    expect(streaming.length).toBeGreaterThan(2);
+    const gaps = streaming.slice(1).map((at, i) => at - streaming[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+    expect(streaming.length).toBeLessThanOrEqual(Math.ceil(800 / 200) + 1);
   });
 
   it('refuses a second prompt while answering, and close() aborts the answer', async () => {
@@ -127,6 +148,47 @@ describe('ChatController', () => {
     const last = controller.getSnapshot().lastStats;
     expect(last?.finishReason).toBe('abort');
     expect(runner.batches).toHaveLength(1);
+  });
+});
+
+describe('ChatController: an answer cut off by a full context (issue 9 item 2)', () => {
+  function run(finish: 'length' | 'context-full') {
+    const runner = createScriptedRunner({
+      answers: [['a', ' b']],
+      finish,
+      description: { contextSize: 256 },
+    });
+    const controller = new ChatController(
+      runner,
+      new Conversation('tiny', 'chat', {}, undefined),
+      runner.describe(),
+      { flushMs: 5 },
+    );
+    controller.submit('go');
+    return controller;
+  }
+
+  it('adds a dim line saying the context is full, and the status line says so', async () => {
+    const controller = run('context-full');
+    await controller.idle();
+    const { history, lastStats } = controller.getSnapshot();
+    const notes = history.filter((item) => item.kind === 'notice');
+    expect(notes).toEqual([
+      expect.objectContaining({
+        tone: 'dim',
+        text: expect.stringMatching(/^The 256-token context is full, so the answer stopped here\./),
+      }),
+    ]);
+    expect(lastStats?.contextFull).toBe(true);
+    expect(formatStats(lastStats!)).toMatch(/ · context full$/);
+  });
+
+  it('says nothing of the kind when max tokens ended the answer', async () => {
+    const controller = run('length');
+    await controller.idle();
+    const { history, lastStats } = controller.getSnapshot();
+    expect(history.filter((item) => item.kind === 'notice')).toEqual([]);
+    expect(formatStats(lastStats!)).toMatch(/ · max tokens reached$/);
   });
 });
 

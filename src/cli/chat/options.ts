@@ -1,11 +1,10 @@
 import { UsageError } from '../../core/errors.js';
 import type { SamplingParams } from '../../core/model-runner.js';
-import { DECIMAL } from '../../core/settings.js';
+import { parseNumberFlag, type NumberRule } from '../../core/number-flag.js';
+import { parseTargetFlags, type TargetFlags, type TargetOptions } from '../target/flags.js';
 
 /** `atomr-infer chat` flags exactly as commander hands them over (strings; numbers are validated here). */
-export interface ChatFlags {
-  model?: string;
-  runtime?: string;
+export interface ChatFlags extends TargetFlags {
   system?: string;
   prompt?: string;
   maxTokens?: string;
@@ -13,51 +12,25 @@ export interface ChatFlags {
   topP?: string;
   topK?: string;
   seed?: string;
-  ctx?: string;
-  threads?: string;
   json?: boolean;
   /** `--yes`: provision gemma-local without asking when it does not exist yet. */
   yes?: boolean;
-  /** `--endpoint <url>`: with `--runtime remote`, an OpenAI-compatible endpoint. */
-  endpoint?: string;
 }
 
-/** Validated chat options. `ctx` and `runtime` are validated later by resolveSettings (flag > env > default). */
-export interface ChatOptions {
-  model: string | undefined;
-  runtime: string | undefined;
-  ctx: string | undefined;
+/** Validated chat options: the target flags, plus what only chat has. */
+export interface ChatOptions extends TargetOptions {
   system: string | undefined;
   prompt: string | undefined;
   json: boolean;
   /** Download without asking when gemma-local must be provisioned first. */
   yes?: boolean;
   sampling: SamplingParams;
-  threads: number | undefined;
-  /** With `--runtime remote`: the OpenAI-compatible endpoint (validated by remoteRunnerSpec). */
-  endpoint?: string | undefined;
-}
-
-interface NumberRule {
-  flag: string;
-  integer: boolean;
-  min: number;
-  max: number;
-  /** Exclusive lower bound (`> min` instead of `>= min`). */
-  minExclusive?: boolean;
-  accepted: string;
 }
 
 const MAX_UINT32 = 4_294_967_295;
 
 const RULES = {
-  maxTokens: {
-    flag: '--max-tokens',
-    integer: true,
-    min: 1,
-    max: 1_048_576,
-    accepted: 'an integer from 1 to 1048576',
-  },
+  maxTokens: { flag: '--max-tokens', integer: true, min: 1, max: 1_048_576 },
   temperature: {
     flag: '--temperature',
     integer: false,
@@ -80,50 +53,17 @@ const RULES = {
     max: 1_000_000,
     accepted: 'an integer from 0 (off) to 1000000',
   },
-  seed: {
-    flag: '--seed',
-    integer: true,
-    min: 0,
-    max: MAX_UINT32,
-    accepted: `an integer from 0 to ${MAX_UINT32}`,
-  },
-  threads: {
-    flag: '--threads',
-    integer: true,
-    min: 1,
-    max: 256,
-    accepted: 'an integer from 1 to 256',
-  },
+  seed: { flag: '--seed', integer: true, min: 0, max: MAX_UINT32 },
 } as const satisfies Record<string, NumberRule>;
 
-const INTEGER = /^[+]?\d+$/;
-
-/** Parses one numeric flag; a one-line UsageError naming the flag, the value and the accepted range otherwise. */
-export function parseNumberFlag(
-  rule: NumberRule,
-  raw: string | undefined,
-  command = 'chat',
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const text = raw.trim();
-  const value = (rule.integer ? INTEGER : DECIMAL).test(text) ? Number(text) : Number.NaN;
-  const aboveMin = rule.minExclusive ? value > rule.min : value >= rule.min;
-  if (!Number.isFinite(value) || !aboveMin || value > rule.max) {
-    throw new UsageError(`${rule.flag} ${JSON.stringify(raw)} is not valid: expected ${rule.accepted}`, {
-      hint: `see \`atomr-infer ${command} --help\``,
-    });
-  }
-  return value;
-}
-
 /** Validates every chat flag before anything heavy loads, so a typo costs milliseconds, not a model load. */
-export function parseChatOptions(flags: ChatFlags, command = 'chat'): ChatOptions {
+export function parseChatOptions(flags: ChatFlags): ChatOptions {
   const sampling: SamplingParams = {};
-  const maxTokens = parseNumberFlag(RULES.maxTokens, flags.maxTokens, command);
-  const temperature = parseNumberFlag(RULES.temperature, flags.temperature, command);
-  const topP = parseNumberFlag(RULES.topP, flags.topP, command);
-  const topK = parseNumberFlag(RULES.topK, flags.topK, command);
-  const seed = parseNumberFlag(RULES.seed, flags.seed, command);
+  const maxTokens = parseNumberFlag(RULES.maxTokens, flags.maxTokens, 'chat');
+  const temperature = parseNumberFlag(RULES.temperature, flags.temperature, 'chat');
+  const topP = parseNumberFlag(RULES.topP, flags.topP, 'chat');
+  const topK = parseNumberFlag(RULES.topK, flags.topK, 'chat');
+  const seed = parseNumberFlag(RULES.seed, flags.seed, 'chat');
   if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
   if (temperature !== undefined) sampling.temperature = temperature;
   if (topP !== undefined) sampling.topP = topP;
@@ -131,24 +71,21 @@ export function parseChatOptions(flags: ChatFlags, command = 'chat'): ChatOption
   if (seed !== undefined) sampling.seed = seed;
 
   if (flags.prompt !== undefined && flags.prompt.trim() === '') {
-    throw new UsageError('--prompt "" is not valid: expected a non-empty prompt', {
-      hint: 'omit --prompt to chat interactively, or pipe the prompt on stdin',
-    });
-  }
-  if (flags.model !== undefined && flags.model.trim() === '') {
-    throw new UsageError('--model "" is not valid: expected a model id or a path to a .gguf file');
+    // Quote what the user gave (JSON.stringify shows "   " as typed), so a blank prompt is not reported as "".
+    throw new UsageError(
+      `--prompt ${JSON.stringify(flags.prompt)} is not valid: expected a prompt with some text`,
+      {
+        hint: 'omit --prompt to chat interactively, or pipe the prompt on stdin',
+      },
+    );
   }
 
   return {
-    model: flags.model?.trim(),
-    runtime: flags.runtime,
-    ctx: flags.ctx,
+    ...parseTargetFlags(flags, 'chat'),
     system: flags.system === undefined || flags.system.trim() === '' ? undefined : flags.system,
     prompt: flags.prompt,
     json: flags.json === true,
     yes: flags.yes === true,
     sampling,
-    threads: parseNumberFlag(RULES.threads, flags.threads, command),
-    endpoint: flags.endpoint?.trim(),
   };
 }

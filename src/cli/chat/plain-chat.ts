@@ -1,7 +1,7 @@
 import type { ModelRunner, RunnerDescription } from '../../core/model-runner.js';
-import type { Conversation } from './conversation.js';
-import { formatStats } from './format-stats.js';
-import { streamTurn, type TurnResult } from './stream-turn.js';
+import type { Conversation } from '../../chat/conversation.js';
+import { contextFullNote, formatStats } from '../../chat/format-stats.js';
+import { streamTurn, type TurnResult } from '../../chat/stream-turn.js';
 
 export interface PlainChatIo {
   stdout: NodeJS.WritableStream;
@@ -16,6 +16,8 @@ export type ChatJsonEvent =
       model: string;
       runtime: string;
       finishReason: TurnResult['finishReason'];
+      /** `finishReason` is `length` because prompt + answer filled the context, not because of --max-tokens. */
+      contextFull: boolean;
       usage: TurnResult['usage'] | null;
       outputTokens: number;
       ttftMs: number | null;
@@ -54,6 +56,7 @@ export async function runPlainChat(
       model: description.model,
       runtime: description.runtime,
       finishReason: result.finishReason,
+      contextFull: result.contextFull,
       usage: result.usage ?? null,
       outputTokens: result.outputTokens,
       ttftMs: round(result.ttftMs),
@@ -65,6 +68,8 @@ export async function runPlainChat(
   }
 
   if (result.finishReason === 'abort') io.stderr.write('atomr-infer: answer interrupted\n');
-  else if (io.stderr.isTTY && !options.json) io.stderr.write(`${formatStats(result)}\n`);
+  else if (result.contextFull) io.stderr.write(`atomr-infer: ${contextFullNote(description.contextSize)}\n`);
+  if (result.finishReason !== 'abort' && io.stderr.isTTY && !options.json)
+    io.stderr.write(`${formatStats(result)}\n`);
   return result;
 }

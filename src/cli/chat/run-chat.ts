@@ -1,9 +1,12 @@
 import type { ModelRunner } from '../../core/model-runner.js';
-import { Conversation } from './conversation.js';
-import { parseChatOptions, type ChatFlags } from './options.js';
+import type { ResolvedTarget } from '../../core/target.js';
+import { Conversation } from '../../chat/conversation.js';
+import { ExitCode } from '../../core/exit-codes.js';
+import { StopSignals } from '../../core/stop-signals.js';
+import { parseChatOptions, type ChatFlags, type ChatOptions } from './options.js';
 import { runPlainChat } from './plain-chat.js';
 import { readPrompt } from './read-prompt.js';
-import { resolveChatTarget, type ChatTarget } from './resolve-target.js';
+import { resolveTarget } from '../target/resolve.js';
 
 export interface ChatContext {
   setExitCode: (code: number) => void;
@@ -13,26 +16,31 @@ export interface ChatContext {
   stderr?: NodeJS.WriteStream;
 }
 
-/** 128 + signal number, as shells report a process ended by SIGINT / SIGTERM. */
-const EXIT_INTERRUPTED = 130;
-const EXIT_TERMINATED = 143;
-
 /**
  * `atomr-infer chat`: validate flags, resolve the target, load the runner, then either the Ink TUI (both ends
  * a terminal, no `--prompt`/`--json`) or one streamed answer on stdout. The runner is always disposed.
+ * Signals follow the one stop policy (src/core/stop-signals.ts) from the first line to the last: a signal while
+ * the model loads stops the command once the load returns, one during the answer stops the answer.
  */
 export async function runChatCommand(flags: ChatFlags, context: ChatContext): Promise<void> {
+  const stop = new StopSignals();
+  try {
+    await chatSession(parseChatOptions(flags), context, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function chatSession(options: ChatOptions, context: ChatContext, stop: StopSignals): Promise<void> {
   const env = context.env ?? process.env;
   const stdin = context.stdin ?? process.stdin;
   const stdout = context.stdout ?? process.stdout;
   const stderr = context.stderr ?? process.stderr;
-
-  const options = parseChatOptions(flags);
   const interactive =
     options.prompt === undefined && !options.json && stdin.isTTY === true && stdout.isTTY === true;
-  // Read (and validate) the prompt before paying for a model load.
-  const prompt = interactive ? undefined : await readPrompt(options.prompt, stdin);
-  const target = await resolveChatTarget(options, env);
+  // Read (and validate) the prompt before paying for a model load; a signal while stdin is still open stops here.
+  const prompt = interactive ? undefined : await untilStopped(readPrompt(options.prompt, stdin), stop);
+  const target = await resolveTarget(options, { env, parallel: 1, yes: options.yes === true });
 
   if (interactive && target.spec.runtime === 'vllm') {
     // vLLM logs to stderr, which shares the terminal with the full-screen UI: keep them out of it.
@@ -40,6 +48,7 @@ export async function runChatCommand(flags: ChatFlags, context: ChatContext): Pr
   }
   const runner = await loadRunner(target, stderr);
   try {
+    if (stop.signal.aborted) throw stop.interrupted('interrupted while the model was loading');
     const description = runner.describe();
     const mode = target.mode ?? description.mode;
     if (mode === 'completion' && !interactive) {
@@ -49,6 +58,8 @@ export async function runChatCommand(flags: ChatFlags, context: ChatContext): Pr
     const conversation = new Conversation(target.spec.model, mode, options.sampling, options.system);
 
     if (prompt === undefined) {
+      // The TUI gives SIGINT the Ctrl-C key's meaning, so it holds a StopSignals of its own from here on.
+      stop.dispose();
       // React's development build checks every render and may print warnings across the UI; users get the
       // production build unless they chose otherwise. Set before React's first import.
       process.env.NODE_ENV ??= 'production';
@@ -66,39 +77,31 @@ export async function runChatCommand(flags: ChatFlags, context: ChatContext): Pr
       return;
     }
 
-    const controller = new AbortController();
-    let signalCode = EXIT_INTERRUPTED;
-    const onSignal = (code: number) => (): void => {
-      // A second signal while the first abort is still draining leaves at once.
-      if (controller.signal.aborted) process.exit(code);
-      signalCode = code;
-      controller.abort();
-    };
-    const onSigint = onSignal(EXIT_INTERRUPTED);
-    const onSigterm = onSignal(EXIT_TERMINATED);
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
-    try {
-      const result = await runPlainChat(
-        runner,
-        { ...description, model: target.label },
-        conversation,
-        prompt,
-        { json: options.json, signal: controller.signal },
-        { stdout, stderr },
-      );
-      if (result.finishReason === 'abort') context.setExitCode(signalCode);
-    } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigterm);
-    }
+    const result = await runPlainChat(
+      runner,
+      { ...description, model: target.label },
+      conversation,
+      prompt,
+      { json: options.json, signal: stop.signal },
+      { stdout, stderr },
+    );
+    if (result.finishReason === 'abort') context.setExitCode(stop.exitCode ?? ExitCode.Interrupted);
   } finally {
     await runner.dispose();
   }
 }
 
+/** `work`, unless a stop signal comes first: then the command's InterruptedError (the work is left behind). */
+async function untilStopped<T>(work: Promise<T>, stop: StopSignals): Promise<T> {
+  const stopped = stop.first.then((): never => {
+    throw stop.interrupted('interrupted');
+  });
+  stopped.catch(() => undefined);
+  return Promise.race([work, stopped]);
+}
+
 /** Builds the runner (which loads the weights); a one-line progress note on a terminal stderr. */
-async function loadRunner(target: ChatTarget, stderr: NodeJS.WriteStream): Promise<ModelRunner> {
+async function loadRunner(target: ResolvedTarget, stderr: NodeJS.WriteStream): Promise<ModelRunner> {
   const { createRunner } = await import('../../runners/index.js');
   const note = stderr.isTTY === true;
   if (note) stderr.write(`loading ${target.label} (${target.spec.runtime})…`);

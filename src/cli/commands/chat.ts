@@ -1,30 +1,24 @@
 import type { Command } from 'commander';
 import type { ChatFlags } from '../chat/options.js';
+import { addTargetOptions } from '../target/flags.js';
 
 export function registerChatCommand(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const chat = program
     .command('chat')
     .description(
       'chat with the model: a streaming terminal UI, or one answer on stdout with --prompt / a pipe',
-    )
-    .option(
-      '-m, --model <id|path.gguf>',
-      'a catalog model id or a path to a .gguf file (default: the gemma-local deployment)',
-    )
-    .option('--runtime <auto|llama-cpp|vllm|remote>', 'runtime for --model (default: auto → llama-cpp)')
-    .option(
-      '--endpoint <url>',
-      'with --runtime remote: an OpenAI-compatible endpoint (key: ATOMR_INFER_REMOTE_API_KEY)',
-    )
+    );
+  addTargetOptions(chat, 'chat')
     .option('-s, --system <text>', 'system prompt (chat mode only)')
     .option('-p, --prompt <text>', 'answer this one prompt on stdout and exit (stdin is read when piped)')
-    .option('--max-tokens <n>', 'stop after n generated tokens (1–1048576)')
+    .option(
+      '--max-tokens <n>',
+      'stop after n generated tokens (1–1048576); an answer also stops when prompt + answer fill the context (--ctx)',
+    )
     .option('--temperature <t>', 'sampling temperature (0–2; 0 = greedy)')
     .option('--top-p <p>', 'nucleus sampling (greater than 0, at most 1)')
     .option('--top-k <k>', 'top-k sampling (0 = off)')
     .option('--seed <n>', 'sampling seed (0–4294967295): same seed, same text')
-    .option('--ctx <tokens>', 'context size in tokens (default: ATOMR_INFER_GEMMA_MAX_LEN or the runner’s)')
-    .option('--threads <n>', 'CPU threads for llama.cpp (1–256; default: the runner’s rule)')
     .option('--json', 'with --prompt or a pipe: JSON lines (token events, then one done event)')
     .option('-y, --yes', 'provision gemma-local without asking if it is missing (needed off a terminal)')
     .action(async (flags: ChatFlags) => {

@@ -14,6 +14,10 @@ export function registerPullCommand(program: Command, setExitCode: (code: number
       'which weights: safetensors (vllm) or a GGUF (llama-cpp); auto asks the probe',
     )
     .option('--revision <rev>', 'branch, tag or commit on the Hub (default: main)')
+    .option(
+      '--verify',
+      're-hash the cached files against the Hub checksums and download again any that are damaged',
+    )
     .option('--json', 'progress events and the result as JSON lines on stdout')
     .action(async (flags: PullFlags) => {
       const { runPullCommand } = await import('../provisioning/pull-command.js');

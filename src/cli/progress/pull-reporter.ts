@@ -88,6 +88,10 @@ export function describeEvent(event: PullEvent): string | undefined {
       return `waiting for another process downloading ${event.path}`;
     case 'corrupt-partial':
       return `the partial download of ${event.path} failed verification; downloading it again`;
+    case 'verify':
+      return event.ok
+        ? `${event.path}: checksum verified`
+        : `${event.path} is damaged (its checksum does not match); downloading it again`;
     case 'notice':
       return event.message;
     case 'done':

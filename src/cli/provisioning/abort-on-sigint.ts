@@ -1,22 +1,20 @@
-import { InterruptedError } from '../../core/errors.js';
+import { StopSignals } from '../../core/stop-signals.js';
 
 /**
- * Ctrl-C during a download: abort the work (the partial blob stays for the next run to resume), then report
- * InterruptedError (exit 130). A second Ctrl-C is left to Node's default handler and ends the process at once.
+ * A download under the one stop policy (src/core/stop-signals.ts): the first SIGINT/SIGTERM/SIGHUP aborts the
+ * work (the partial blob stays for the next run to resume) and reports an InterruptedError with the signal's
+ * code (130, 143, 129); a second one leaves at once.
  */
 export async function withSigintAbort<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    process.removeListener('SIGINT', onSigint);
-    controller.abort(new InterruptedError('interrupted; run the same command again to resume the download'));
-  };
-  process.on('SIGINT', onSigint);
+  const stop = new StopSignals();
   try {
-    return await work(controller.signal);
+    return await work(stop.signal);
   } catch (error) {
-    if (controller.signal.aborted) throw controller.signal.reason;
+    if (stop.signal.aborted) {
+      throw stop.interrupted('interrupted; run the same command again to resume the download');
+    }
     throw error;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    stop.dispose();
   }
 }

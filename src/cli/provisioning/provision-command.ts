@@ -54,6 +54,7 @@ export async function runProvisionCommand(
           askYesNo(downloadQuestion(question, hfHubCacheDir(env)), prompt);
 
   let outcome: ProvisionOutcome;
+  let step: keyof typeof STEP_TEXT | undefined;
   try {
     outcome = await withSigintAbort((signal) =>
       provision({
@@ -62,18 +63,32 @@ export async function runProvisionCommand(
         signal,
         ...(confirmDownload ? { confirmDownload } : {}),
         onEvent: (event) => reporter.onEvent(event),
-        onStep: (step) => {
-          if (!json) stderr.write(`provision: ${STEP_TEXT[step]}…\n`);
+        onStep: (next) => {
+          step = next;
+          if (!json) stderr.write(`provision: ${STEP_TEXT[next]}…\n`);
         },
         ...(context.deps ? { deps: context.deps } : {}),
       }),
     );
   } catch (error) {
     if (error instanceof AtomrError) throw error;
-    // A runner that fails to load without saying why in our terms: still one line, exit 5.
-    throw new RuntimeFailure(`${settings.deployment} could not be loaded: ${redactSecrets(String(error))}`, {
-      code: 'load-check-failed',
-      hint: 'run `atomr-infer probe` to see what this machine supports',
+    if (step === 'load') {
+      // A runner that fails to load without saying why in our terms: still one line, exit 5.
+      throw new RuntimeFailure(
+        `${settings.deployment} could not be loaded: ${redactSecrets(String(error))}`,
+        {
+          code: 'load-check-failed',
+          hint: 'run `atomr-infer probe` to see what this machine supports',
+          cause: error,
+        },
+      );
+    }
+    // Anything else unnamed is a bug (exit 1), but still one line that says which step it stopped in, never a
+    // false "could not be loaded" for a model that was never loaded or loaded fine.
+    const where = step === undefined ? 'before it started' : `while ${STEP_TEXT[step]}`;
+    throw new AtomrError(`provision failed ${where}: ${redactSecrets(String(error))}`, {
+      code: 'provision-failed',
+      hint: 'this is a bug in atomr-infer: please report it with the command you ran',
       cause: error,
     });
   } finally {

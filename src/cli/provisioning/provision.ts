@@ -3,6 +3,7 @@ import { ENV } from '../../core/env-names.js';
 import type { RunnerSpec } from '../../core/model-runner.js';
 import { deploymentsFile, hfOffline } from '../../core/paths.js';
 import type { Settings } from '../../core/settings.js';
+import { StateFileError } from '../../core/state-files.js';
 import type { PullEvent } from '../../hub/pull-events.js';
 import { planPull, pull, type PullResult } from '../../hub/pull.js';
 import type { ProbeReport } from '../../probe/types.js';
@@ -75,6 +76,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
     };
   }
   const deps: ProvisionDeps = { probe: defaultProbe, loadCheck: defaultLoadCheck, ...options.deps };
+  // A corrupt, unreadable or unwritable state file fails here, before minutes of probing and downloading.
+  const registry = new DeploymentRegistry(deploymentsFile(env));
+  await registry.assertUsable();
 
   options.onStep?.('probe');
   // Real sizes from the Hub make the probe's disk check exact; offline (or on any error) it uses the catalog's.
@@ -102,8 +106,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   };
 
+  // Planned once: the question and the download use the same answer from the Hub (a Hub that hangs is waited
+  // for once, not twice).
+  const plan = await planPull(pullOptions);
   if (options.confirmDownload) {
-    const plan = await planPull(pullOptions);
     if (!('local' in plan) && plan.downloadBytes > 0) {
       const yes = await options.confirmDownload({
         repo: plan.repo,
@@ -125,7 +131,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   }
 
   options.onStep?.('pull');
-  const pulled = await pull(pullOptions);
+  const pulled = await pull({ ...pullOptions, plan });
   const spec = runnerSpecFor(report, pulled, settings, env);
 
   let loadChecked = false;
@@ -136,8 +142,15 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   }
 
   options.onStep?.('register');
-  const registry = new DeploymentRegistry(deploymentsFile(env));
-  const applied = await registry.apply(settings.deployment, spec);
+  let applied;
+  try {
+    applied = await registry.apply(settings.deployment, spec);
+  } catch (error) {
+    // The state directory went bad after the check above (a pull that filled the disk): say what did work.
+    if (!(error instanceof StateFileError)) throw error;
+    const done = loadChecked ? 'is downloaded and loads' : 'is downloaded';
+    throw error.withPrefix(`${settings.deployment} ${done}, but it could not be registered: `);
+  }
   return {
     status: 'ready',
     deployment: applied.deployment,

@@ -1,6 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import { resolveSettings } from '../../core/settings.js';
 import { pull, type PullResult } from '../../hub/pull.js';
+import type { VerifyReport } from '../../hub/verify-cache.js';
 import { createPullReporter, reporterMode, type Writable } from '../progress/pull-reporter.js';
 import { withSigintAbort } from './abort-on-sigint.js';
 import { choosePullRuntime } from './choose-runtime.js';
@@ -11,6 +12,7 @@ export interface PullFlags {
   runtime?: string;
   revision?: string;
   json?: boolean;
+  verify?: boolean;
 }
 
 export interface PullCommandContext {
@@ -39,6 +41,7 @@ export async function runPullCommand(flags: PullFlags, context: PullCommandConte
         ggufOverride: settings.ggufOverride,
         env,
         signal,
+        verify: flags.verify === true,
         onEvent: (event) => reporter.onEvent(event),
       }),
     );
@@ -48,11 +51,19 @@ export async function runPullCommand(flags: PullFlags, context: PullCommandConte
   if (json) {
     stdout.write(`${JSON.stringify({ event: 'result', runtimeChoice: runtime.why, ...result })}\n`);
   } else {
+    if (result.verified) stderr.write(`pull: ${describeVerified(result.verified)}\n`);
     // The one thing on stdout: where the weights are, for `$(atomr-infer pull)`.
     stdout.write(`${result.ggufPath ?? result.snapshotDir ?? ''}\n`);
   }
   context.setExitCode(0);
   return result;
+}
+
+/** `3 files verified, none damaged` / `3 files verified, 1 damaged and downloaded again: model.gguf`. */
+export function describeVerified(report: VerifyReport): string {
+  const files = `${report.checked} file${report.checked === 1 ? '' : 's'} verified`;
+  if (report.repaired.length === 0) return `${files}, none damaged`;
+  return `${files}, ${report.repaired.length} damaged and downloaded again: ${report.repaired.join(', ')}`;
 }
 
 /** A branch, tag or commit: no spaces, no `..`, no leading `/` (it becomes a path under refs/). */

@@ -3,7 +3,8 @@ import type { RunnerSpec } from '../../core/model-runner.js';
 import { hfHubCacheDir } from '../../core/paths.js';
 import type { Settings } from '../../core/settings.js';
 import type { PullResult } from '../../hub/pull.js';
-import type { LlamaCppReadyConfig, ProbeReport, VllmReadyConfig } from '../../probe/types.js';
+import type { LlamaCppReadyConfig, VllmReadyConfig } from '../../core/ready-config.js';
+import type { ProbeReport } from '../../probe/types.js';
 import { vllmConfigFromReady } from '../../runners/vllm/config.js';
 
 /**

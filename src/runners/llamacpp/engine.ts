@@ -2,6 +2,7 @@ import type * as NodeLlamaCppModule from 'node-llama-cpp';
 import type { Llama, LlamaLogLevel } from 'node-llama-cpp';
 import { RuntimeFailure } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secrets.js';
+import { withDependencyEnv } from './dependency-env.js';
 import type { LlamaCppSettings } from './settings.js';
 
 export type NodeLlamaCpp = typeof NodeLlamaCppModule;
@@ -19,8 +20,9 @@ let logSeq = 0;
 const llamas = new Map<string, Promise<Llama>>();
 let modulePromise: Promise<NodeLlamaCpp> | undefined;
 
+/** The one place node-llama-cpp is imported: with the environment it can parse (see dependency-env.ts). */
 export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
-  modulePromise ??= import('node-llama-cpp');
+  modulePromise ??= withDependencyEnv(() => import('node-llama-cpp'));
   return modulePromise;
 }
 
@@ -46,7 +48,8 @@ export function getEngine(gpu: LlamaCppSettings['gpu'] = 'auto'): Promise<Llama>
   const key = String(gpu);
   let llama = llamas.get(key);
   if (!llama) {
-    llama = (async () => {
+    // getLlama() may fork a child that imports node-llama-cpp again to test the binary: same environment.
+    llama = withDependencyEnv(async () => {
       const nlc = await loadNodeLlamaCpp();
       try {
         return await nlc.getLlama({
@@ -67,7 +70,7 @@ export function getEngine(gpu: LlamaCppSettings['gpu'] = 'auto'): Promise<Llama>
           cause: error,
         });
       }
-    })();
+    });
     llamas.set(key, llama);
   }
   return llama;

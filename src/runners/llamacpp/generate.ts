@@ -3,6 +3,7 @@ import { RuntimeFailure, UsageError } from '../../core/errors.js';
 import type { ExecuteBatch, FinishReason, TokenUsage } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
 import type { ChatFormat } from './chat-format.js';
+import { assertNewestTurnFits, contextShiftSize, outputBudget } from './context-budget.js';
 import type { NodeLlamaCpp } from './engine.js';
 import { toChatHistory, toCompletionPrompt } from './history.js';
 
@@ -15,6 +16,8 @@ export const GEMMA_SAMPLING_DEFAULTS = { temperature: 1, topK: 64, topP: 0.95 } 
 export interface GenerationOutcome {
   finishReason: FinishReason;
   usage: TokenUsage;
+  /** The answer ended because prompt + answer filled the context (finish reason `length`, not max tokens). */
+  contextFull: boolean;
 }
 
 export interface GenerationRequest {
@@ -51,7 +54,7 @@ function cachedPrefix(previous: readonly Token[], prompt: readonly Token[]): num
   return Math.max(0, i);
 }
 
-function samplingOptions(request: GenerationRequest) {
+function samplingOptions(request: GenerationRequest, maxTokens: number) {
   const { sampling } = request.batch;
   const penalties = sampling.presencePenalty !== undefined || sampling.frequencyPenalty !== undefined;
   const stop = (sampling.stop ?? []).filter((s) => s.length > 0);
@@ -60,8 +63,7 @@ function samplingOptions(request: GenerationRequest) {
     topK: sampling.topK ?? GEMMA_SAMPLING_DEFAULTS.topK,
     topP: sampling.topP ?? GEMMA_SAMPLING_DEFAULTS.topP,
     ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
-    // Without a limit a model that never ends its turn would run on through context shifts forever.
-    maxTokens: sampling.maxTokens ?? request.sequence.context.contextSize,
+    maxTokens,
     repeatPenalty: penalties
       ? {
           penalty: 1,
@@ -101,6 +103,7 @@ function promptTokens(
 
 /**
  * Generates one answer on `sequence`, streaming text through `onText`; resolves once generation has stopped.
+ * The answer is capped at what the context holds after the prompt (outputBudget), whatever max tokens says.
  * usage.input is the whole rendered prompt (a prompt longer than the context is cut from the front by
  * node-llama-cpp, and still counts in full); usage.cached is the prefix reused from the sequence's KV cache.
  */
@@ -109,10 +112,22 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
   const previous = sequence.contextTokens;
   const history = format ? toChatHistory(batch.messages) : undefined;
   const prompt = promptTokens(request, history);
+  const contextSize = sequence.context.contextSize;
+  if (format && history) assertNewestTurnFits(format, history, request.model, prompt.length, contextSize);
+  const budget = outputBudget(contextSize, prompt.length, format ? 'chat' : 'completion');
+  const requested = batch.sampling.maxTokens;
+  const maxTokens = requested === undefined ? budget : Math.min(requested, budget);
+  /** The context, not the caller's max tokens, is what a `maxTokens` stop means. */
+  const contextBound = requested === undefined || requested > budget;
   let output = 0;
   const usage = (): TokenUsage => ({ input: prompt.length, output, cached: cachedPrefix(previous, prompt) });
+  const outcome = (stopReason: StopReason): GenerationOutcome => {
+    const finishReason = finishReasonOf(stopReason, signal.aborted);
+    return { finishReason, usage: usage(), contextFull: finishReason === 'length' && contextBound };
+  };
+  const shift = contextShiftSize(contextSize);
   const common = {
-    ...samplingOptions(request),
+    ...samplingOptions(request, maxTokens),
     signal,
     stopOnAbortSignal: true,
     onTextChunk: onText,
@@ -128,21 +143,24 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
         autoDisposeSequence: false,
       });
       try {
-        const result = await chat.generateResponse(history, common);
-        return { finishReason: finishReasonOf(result.metadata.stopReason, signal.aborted), usage: usage() };
+        const result = await chat.generateResponse(history, { ...common, contextShift: { size: shift } });
+        return outcome(result.metadata.stopReason);
       } finally {
         chat.dispose({ disposeSequence: false });
       }
     }
     const completion = new nlc.LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     try {
-      const result = await completion.generateCompletionWithMeta(toCompletionPrompt(batch.messages), common);
-      return { finishReason: finishReasonOf(result.metadata.stopReason, signal.aborted), usage: usage() };
+      const result = await completion.generateCompletionWithMeta(toCompletionPrompt(batch.messages), {
+        ...common,
+        contextShiftSize: shift,
+      });
+      return outcome(result.metadata.stopReason);
     } finally {
       completion.dispose({ disposeSequence: false });
     }
   } catch (error) {
-    if (signal.aborted) return { finishReason: 'abort', usage: usage() };
-    throw translateError(error, sequence.context.contextSize);
+    if (signal.aborted) return { finishReason: 'abort', usage: usage(), contextFull: false };
+    throw translateError(error, contextSize);
   }
 }

@@ -14,6 +14,6 @@ export async function createLlamaCppRunner(spec: RunnerSpec): Promise<ModelRunne
 
 export { LlamaCppRunner } from './runner.js';
 export { parseLlamaCppSettings, DEFAULT_CONTEXT_CAP, type LlamaCppSettings } from './settings.js';
-export { defaultThreadCount } from './threads.js';
+export { defaultThreadCount } from '../../core/cpu-threads.js';
 export { preflightGguf, type GgufFacts } from './gguf/preflight.js';
 export { GEMMA_SAMPLING_DEFAULTS } from './generate.js';

@@ -1,6 +1,6 @@
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { getVariant, isVariantId } from '../../core/catalog.js';
-import { InterruptedError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import { InterruptedError, ModelError, RuntimeFailure, runnerDisposed } from '../../core/errors.js';
 import type {
   ExecuteBatch,
   ExecuteOptions,
@@ -20,7 +20,7 @@ import { generate, type GenerationOutcome } from './generate.js';
 import { preflightGguf, type GgufFacts } from './gguf/preflight.js';
 import { SequencePool } from './sequence-pool.js';
 import { DEFAULT_CONTEXT_CAP, type LlamaCppSettings } from './settings.js';
-import { defaultThreadCount } from './threads.js';
+import { defaultThreadCount, usableCpuCount } from '../../core/cpu-threads.js';
 import { resolveGgufWeights, type ResolvedWeights } from './weights.js';
 
 const GPU_LABELS: Record<string, string> = { cuda: 'CUDA', metal: 'Metal', vulkan: 'Vulkan' };
@@ -53,8 +53,12 @@ export class LlamaCppRunner implements ModelRunner {
   readonly gilPinned = false;
   private loaded: Loaded | undefined;
   private readonly active = new Set<ActiveRequest>();
-  /** Set while the context or model is being replaced; execute() waits for it. */
-  private swapping: Promise<void> | undefined;
+  /**
+   * loadWeights, rebuildSession and dispose change what is loaded, so they run one at a time, in call order
+   * (see serialized). `lifecycleTail` settles when the last one queued has; execute() waits while any is queued.
+   */
+  private lifecycleTail: Promise<void> = Promise.resolve();
+  private lifecyclePending = 0;
   private disposing: Promise<void> | undefined;
   private readonly threads: number;
   private lastTransport: TransportKind;
@@ -65,7 +69,9 @@ export class LlamaCppRunner implements ModelRunner {
     private readonly spec: RunnerSpec,
     private readonly settings: LlamaCppSettings,
   ) {
-    this.threads = settings.threads ?? defaultThreadCount();
+    // A stored setting above the usable CPUs (a deployment written on a bigger machine) is clamped: oversubscribed
+    // ggml workers stall each other at every barrier (see threads.ts). `--threads` flags are refused earlier.
+    this.threads = Math.min(settings.threads ?? defaultThreadCount(), usableCpuCount());
     this.lastTransport = { kind: 'local-cpu', threads: this.threads };
     // node-llama-cpp caps a context's threads at llama.maxThreads (4 on a CPU build): an explicit wish wins.
     if (llama.maxThreads !== 0 && this.threads > llama.maxThreads) llama.maxThreads = this.threads;
@@ -88,9 +94,13 @@ export class LlamaCppRunner implements ModelRunner {
   }
 
   private current(): Loaded {
-    if (this.disposing) throw new RuntimeFailure('the llama.cpp runner has been disposed');
+    this.refuseIfDisposed();
     if (!this.loaded) throw new RuntimeFailure('the llama.cpp runner has no model loaded');
     return this.loaded;
+  }
+
+  private refuseIfDisposed(): void {
+    if (this.disposing) throw runnerDisposed('llama.cpp');
   }
 
   private instructionTuned(facts: GgufFacts): boolean {
@@ -113,7 +123,7 @@ export class LlamaCppRunner implements ModelRunner {
         `llama.cpp could not load ${weights.label}: ${redactSecrets(detail).split('\n')[0]}`,
         {
           code: 'model-load-failed',
-          hint: 'The file may be corrupt or need a newer llama.cpp; re-download it with atomr-infer pull.',
+          hint: 'The file may be damaged or need a newer llama.cpp; `atomr-infer pull --verify --model <id> --runtime llama-cpp` checks it and downloads it again if damaged.',
           cause: error,
         },
       );
@@ -175,7 +185,7 @@ export class LlamaCppRunner implements ModelRunner {
   }
 
   async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
-    while (this.swapping) await this.swapping;
+    while (this.lifecyclePending > 0) await this.lifecycleTail;
     const loaded = this.current();
     const { requestId } = batch;
     const abortChunk = (): TokenChunk => ({
@@ -233,7 +243,13 @@ export class LlamaCppRunner implements ModelRunner {
       }
       const outcome = await run;
       finished = true;
-      yield { requestId, textDelta: '', finishReason: outcome.finishReason, usage: outcome.usage };
+      yield {
+        requestId,
+        textDelta: '',
+        finishReason: outcome.finishReason,
+        usage: outcome.usage,
+        ...(outcome.contextFull ? { contextFull: true } : {}),
+      };
     } finally {
       // The consumer left early (or generation failed): stop decoding before the slot is reused.
       if (!finished) controller.abort();
@@ -254,34 +270,47 @@ export class LlamaCppRunner implements ModelRunner {
     await Promise.all(running.map((request) => request.settled));
   }
 
-  private async swap(work: () => Promise<void>): Promise<void> {
-    while (this.swapping) await this.swapping;
-    const done = (async () => {
-      try {
-        await work();
-      } finally {
-        this.swapping = undefined;
-      }
-    })();
-    this.swapping = done;
-    return done;
+  /**
+   * Runs `work` after every lifecycle call made before it has settled (whatever its outcome), so each one reads
+   * `loaded` only when its turn comes. Reading it at call time is the race this prevents: a rebuild asked for
+   * during a swap would rebuild the model the swap had just freed, and put it back in place of the new one.
+   */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    this.lifecyclePending++;
+    const result = this.lifecycleTail.then(work);
+    const settled = (): void => {
+      this.lifecyclePending--;
+    };
+    this.lifecycleTail = result.then(settled, settled);
+    return result;
   }
 
   async rebuildSession(cause: SessionRebuildCause): Promise<void> {
-    const loaded = this.current();
-    await this.swap(async () => {
+    this.refuseIfDisposed();
+    await this.serialized(async () => {
+      // Refused here too when dispose() was asked for while this call waited its turn.
+      const loaded = this.current();
       await this.stopAll(`session rebuilt (${cause})`);
       await loaded.context.dispose();
-      const { context, pool } = await this.createContext(loaded.model, loaded.facts);
-      this.loaded = { ...loaded, context, pool };
+      try {
+        const { context, pool } = await this.createContext(loaded.model, loaded.facts);
+        this.loaded = { ...loaded, context, pool };
+      } catch (error) {
+        // The old context is gone: keep no half-loaded model around (loadWeights can load one again).
+        this.loaded = undefined;
+        await loaded.model.dispose();
+        throw error;
+      }
     });
   }
 
   async loadWeights(source: WeightSource): Promise<void> {
-    this.current();
+    this.refuseIfDisposed();
+    // A missing or broken file is refused before the loaded model is touched.
     const weights = resolveGgufWeights(this.spec.model, source);
     const facts = preflightGguf(weights.path);
-    await this.swap(async () => {
+    await this.serialized(async () => {
+      this.refuseIfDisposed();
       await this.stopAll('model replaced');
       const old = this.loaded;
       this.loaded = undefined;
@@ -313,8 +342,9 @@ export class LlamaCppRunner implements ModelRunner {
   }
 
   dispose(): Promise<void> {
-    this.disposing ??= (async () => {
-      while (this.swapping) await this.swapping.catch(() => undefined);
+    // Queued behind a swap or rebuild under way (it finishes, then its model is freed here); calls queued
+    // after that one but not yet started are refused as disposed.
+    this.disposing ??= this.serialized(async () => {
       await this.stopAll('runner disposed');
       const loaded = this.loaded;
       this.loaded = undefined;
@@ -322,7 +352,7 @@ export class LlamaCppRunner implements ModelRunner {
         await loaded.context.dispose();
         await loaded.model.dispose();
       }
-    })();
+    });
     return this.disposing;
   }
 }

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
 import { ModelError } from '../../core/errors.js';
 import { hfHubCacheDir } from '../../core/paths.js';
 import type { WeightSource } from '../../core/model-runner.js';
 import { locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
+import { modelPathKind, notARegularFile } from './model-file.js';
 
 /** Where a runner's GGUF came from, for describe() and error messages. */
 export interface ResolvedWeights {
@@ -36,10 +36,18 @@ export function resolveGgufWeights(
   }
   if (source.kind === 'local-path') {
     const path = resolve(source.path);
-    if (!existsSync(path)) {
+    const found = modelPathKind(path);
+    if (found.kind === 'missing') {
       throw new ModelError(`model file ${path} does not exist`, {
         code: 'model-missing',
         hint: 'Check the path, or use a catalog model id (atomr-infer pull fetches those).',
+      });
+    }
+    // Never opened: a FIFO would block the process (see model-file.ts).
+    if (found.kind === 'other') {
+      throw new ModelError(`model file ${path} ${notARegularFile(found)}: expected a .gguf file`, {
+        code: 'model-file-invalid',
+        hint: 'Point --model / ATOMR_INFER_GEMMA_GGUF / the deployment at a .gguf file.',
       });
     }
     return { path, label: path };

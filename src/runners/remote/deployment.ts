@@ -43,12 +43,15 @@ export async function provisionRemote(
   // endpoint serves, so only a missing --model falls back to the catalog default.
   const settings = resolveSettings(env, {});
   const spec = remoteRunnerSpec({ endpoint: flags.endpoint, model: flags.model ?? settings.model });
+  // A corrupt or unwritable state file fails before the endpoint is contacted.
+  const registry = new DeploymentRegistry(deploymentsFile(env));
+  await registry.assertUsable();
   const runner = new RemoteRunner(spec, { env });
   try {
     await runner.loadWeights(spec.weights);
   } finally {
     await runner.dispose();
   }
-  const applied = await new DeploymentRegistry(deploymentsFile(env)).apply(settings.deployment, spec);
+  const applied = await registry.apply(settings.deployment, spec);
   return { ...applied, loadChecked: true };
 }

@@ -1,4 +1,12 @@
 import { ModelError, RuntimeFailure, type AtomrError } from '../../core/errors.js';
+import {
+  TIMEOUT_TRIES,
+  fetchWithHeadersTimeout,
+  formatSeconds,
+  hostOf,
+  isTimeoutError,
+  readBodyText,
+} from '../../core/http-timeouts.js';
 import { redactSecrets } from '../../core/secrets.js';
 import { DEFAULT_API_KEY_ENVS, type RemoteSettings } from './settings.js';
 import { RETRYABLE_STATUSES, jitteredBackoff, parseRetryAfter, sleep } from '../../core/retry.js';
@@ -30,9 +38,14 @@ export class RemoteAborted extends Error {
   }
 }
 
-/** Sends the request, retrying transient failures; resolves to a 2xx response whose body is unread. */
+/**
+ * Sends the request, retrying transient failures; resolves to a 2xx response whose body is unread. A timeout
+ * (no response headers within timeouts.connectMs) is retried at most once (TIMEOUT_TRIES), whatever maxRetries
+ * says: a server that said nothing for the whole timeout rarely answers the next try.
+ */
 export async function send(request: RemoteRequest): Promise<Response> {
   const { retries } = request.settings;
+  let timeouts = 0;
   for (let attempt = 0; ; attempt++) {
     let outcome: Failure;
     try {
@@ -41,13 +54,17 @@ export async function send(request: RemoteRequest): Promise<Response> {
       outcome = await failureFromResponse(response, request);
     } catch (error) {
       if (request.signal.aborted) throw new RemoteAborted();
-      if (error instanceof ConnectTimeout) {
+      if (isTimeoutError(error)) {
+        timeouts++;
         outcome = {
           error: new RuntimeFailure(
-            `${request.settings.endpoint} did not answer within ${request.settings.timeouts.connectMs} ms`,
-            { code: 'remote-timeout', hint: 'check the endpoint, or raise settings.timeouts.connectMs' },
+            `${request.settings.endpoint} did not answer within ${formatSeconds(request.settings.timeouts.connectMs)} (${timeouts} ${timeouts === 1 ? 'try' : 'tries'})`,
+            {
+              code: 'remote-timeout',
+              hint: 'check that the endpoint is the API base URL of a running server; on a slow link raise ATOMR_INFER_REMOTE_TIMEOUT (seconds) or settings.timeouts.connectMs',
+            },
           ),
-          retryable: true,
+          retryable: timeouts < TIMEOUT_TRIES,
         };
       } else {
         outcome = { error: unreachable(request.settings, error), retryable: isTransientNetworkError(error) };
@@ -79,33 +96,42 @@ interface Failure {
   retryable: boolean;
 }
 
-class ConnectTimeout extends Error {}
-
-/** One fetch; the connect timeout covers the time until the response headers arrive. */
-async function fetchOnce(request: RemoteRequest): Promise<Response> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new ConnectTimeout()), request.settings.timeouts.connectMs);
+/** One fetch; the headers timeout covers connecting and waiting for the response headers. */
+function fetchOnce(request: RemoteRequest): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json, text/event-stream' };
   if (request.apiKey) headers.authorization = `Bearer ${request.apiKey}`;
   if (request.body !== undefined) headers['content-type'] = 'application/json';
-  try {
-    return await fetch(`${request.settings.endpoint}${request.path}`, {
+  return fetchWithHeadersTimeout(
+    `${request.settings.endpoint}${request.path}`,
+    {
       method: request.method,
       headers,
       body: request.body === undefined ? null : JSON.stringify(request.body),
-      signal: AbortSignal.any([request.signal, timeout.signal]),
-    });
-  } catch (error) {
-    if (timeout.signal.aborted && !request.signal.aborted) throw new ConnectTimeout();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+    },
+    { timeoutMs: request.settings.timeouts.connectMs, signal: request.signal },
+  );
+}
+
+/**
+ * A small body (an error answer, the model list) as text, capped in size, with the headers timeout as its idle
+ * timeout: such a body comes with the headers, unlike a generated answer, so a server that sends headers and then
+ * stalls (or floods) cannot hang or exhaust us.
+ */
+export function readSmallBody(
+  response: Response,
+  settings: RemoteSettings,
+  maxBytes = 1024 * 1024,
+): ReturnType<typeof readBodyText> {
+  return readBodyText(response, {
+    idleMs: settings.timeouts.connectMs,
+    maxBytes,
+    host: hostOf(response.url || settings.endpoint),
+  });
 }
 
 async function failureFromResponse(response: Response, request: RemoteRequest): Promise<Failure> {
   const { settings } = request;
-  const detail = await errorDetail(response);
+  const detail = await errorDetail(response, settings);
   const status = response.status;
   const url = `${settings.endpoint}${request.path}`;
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
@@ -177,10 +203,10 @@ function unreachable(settings: RemoteSettings, error: unknown): RuntimeFailure {
 }
 
 /** The server's own error message, shortened and redacted: OpenAI `{error:{message}}`, vLLM/FastAPI `detail`. */
-async function errorDetail(response: Response): Promise<string> {
+async function errorDetail(response: Response, settings: RemoteSettings): Promise<string> {
   let text: string;
   try {
-    text = (await response.text()).slice(0, 4096);
+    text = (await readSmallBody(response, settings, 4096)).text.slice(0, 4096);
   } catch {
     return '';
   }

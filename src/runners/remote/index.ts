@@ -11,4 +11,19 @@ export async function createRemoteRunner(
 ): Promise<ModelRunner> {
   return new RemoteRunner(spec, options);
 }
+
+/** A checked remote runner: the endpoint answered, accepted the key and serves the model (loadWeights). */
+export async function connectRemoteRunner(
+  spec: RunnerSpec,
+  options: RemoteRunnerOptions = {},
+): Promise<ModelRunner> {
+  const runner = new RemoteRunner(spec, options);
+  try {
+    await runner.loadWeights(spec.weights);
+  } catch (error) {
+    await runner.dispose();
+    throw error;
+  }
+  return runner;
+}
 export { remoteRunnerSpec, type RemoteTarget } from './spec.js';

@@ -94,6 +94,8 @@ export function decodeChunk(data: string, mode: 'chat' | 'completion'): DecodedC
   let chunk: WireChunk;
   try {
     chunk = JSON.parse(data) as WireChunk;
+    // `data: null`, `data: 42`, `data: []`: JSON, but not a chunk.
+    if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) throw new Error('not an object');
   } catch {
     throw new RuntimeFailure(
       `the endpoint sent a malformed stream event: ${redactSecrets(data.slice(0, 120))}`,
@@ -108,8 +110,9 @@ export function decodeChunk(data: string, mode: 'chat' | 'completion'): DecodedC
       code: 'remote-stream-error',
     });
   }
-  const choice = chunk.choices?.[0];
-  const text = (mode === 'chat' ? choice?.delta?.content : choice?.text) ?? '';
+  const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+  const piece: unknown = mode === 'chat' ? choice?.delta?.content : choice?.text;
+  const text = typeof piece === 'string' ? piece : '';
   const usage = chunk.usage
     ? {
         input: chunk.usage.prompt_tokens ?? 0,

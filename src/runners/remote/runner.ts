@@ -1,4 +1,4 @@
-import { AtomrError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import { AtomrError, ModelError, RuntimeFailure, runnerDisposed } from '../../core/errors.js';
 import type {
   ExecuteBatch,
   ExecuteOptions,
@@ -14,7 +14,15 @@ import type {
   WeightSource,
 } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
-import { RemoteAborted, send } from './http.js';
+import {
+  describeBody,
+  formatSeconds,
+  hostOf,
+  isTimeoutError,
+  readWithIdleTimeout,
+  type BodyText,
+} from '../../core/http-timeouts.js';
+import { RemoteAborted, readSmallBody, send } from './http.js';
 import { decodeChunk, estimatePromptTokens, requestBody } from './openai-wire.js';
 import { RateLimiter, type Permit } from './rate-limiter.js';
 import { parseRemoteSettings, type RemoteSettings } from './settings.js';
@@ -78,7 +86,9 @@ export class RemoteRunner implements ModelRunner {
 
   /**
    * Nothing to load: checks that the endpoint answers, accepts the key and serves the model, so a wrong URL or
-   * key fails before the first prompt. Endpoints without `/models` are accepted as they are.
+   * key fails before the first prompt. Endpoints without `/models` (404) are accepted as they are; a `/models`
+   * that answers something other than an OpenAI model list (an HTML page, a status JSON) is not an
+   * OpenAI-compatible API, and fails here rather than at the first prompt.
    */
   async loadWeights(_source: WeightSource): Promise<void> {
     this.assertUsable();
@@ -90,11 +100,7 @@ export class RemoteRunner implements ModelRunner {
       if (error instanceof RuntimeFailure && error.code === 'remote-not-found') return;
       throw error;
     }
-    const listing = (await response.json().catch(() => undefined)) as
-      { data?: { id?: unknown }[] } | undefined;
-    const ids = (listing?.data ?? [])
-      .map((entry) => entry.id)
-      .filter((id): id is string => typeof id === 'string');
+    const ids = await this.servedModels(response);
     if (ids.length > 0 && !ids.includes(this.settings.model)) {
       throw new ModelError(`model "${this.settings.model}" is not served by ${this.settings.endpoint}`, {
         code: 'remote-model-not-found',
@@ -104,6 +110,39 @@ export class RemoteRunner implements ModelRunner {
           .join(', ')}`,
       });
     }
+  }
+
+  /** The ids of an OpenAI model list (`{"object":"list","data":[{"id":…},…]}`); anything else is an error. */
+  private async servedModels(response: Response): Promise<string[]> {
+    const url = `${this.settings.endpoint}/models`;
+    let body: BodyText;
+    try {
+      body = await readSmallBody(response, this.settings, MAX_MODEL_LIST_BYTES);
+    } catch (error) {
+      if (!isTimeoutError(error)) throw error;
+      throw new RuntimeFailure(`${url} sent its headers, then ${redactSecrets((error as Error).message)}`, {
+        code: 'remote-timeout',
+        hint: 'check the endpoint; on a slow link raise ATOMR_INFER_REMOTE_TIMEOUT (seconds)',
+      });
+    }
+    let listing: unknown;
+    try {
+      listing = body.complete ? JSON.parse(body.text) : undefined;
+    } catch {
+      listing = undefined;
+    }
+    const data = isRecord(listing) ? listing.data : undefined;
+    if (!Array.isArray(data) || !data.every(isRecord)) {
+      const got = listing === undefined ? describeBody(body) : `JSON without a "data" list of models`;
+      throw new RuntimeFailure(
+        `${url} answered HTTP ${response.status} with ${got}, not an OpenAI model list ({"data":[{"id":…}]})`,
+        {
+          code: 'remote-bad-response',
+          hint: 'check --endpoint: it must be the API base URL of an OpenAI-compatible server (usually ending in /v1), not a web page',
+        },
+      );
+    }
+    return data.map((entry) => entry.id).filter((id): id is string => typeof id === 'string');
   }
 
   /**
@@ -133,15 +172,6 @@ export class RemoteRunner implements ModelRunner {
     let permit: Permit | undefined;
     let usage: TokenUsage | undefined;
     let pieces = 0;
-    let idleTimedOut = false;
-    let idleTimer: NodeJS.Timeout | undefined;
-    const armIdle = (): void => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => {
-        idleTimedOut = true;
-        controller.abort();
-      }, this.settings.timeouts.idleMs);
-    };
     const fallbackUsage = (): TokenUsage => usage ?? { input: promptEstimate, output: pieces, cached: 0 };
 
     try {
@@ -154,11 +184,12 @@ export class RemoteRunner implements ModelRunner {
         signal: controller.signal,
       });
       if (!response.body) throw new RuntimeFailure(`${this.settings.endpoint} sent an empty response`);
-      armIdle();
+      const { idleMs } = this.settings.timeouts;
+      const host = hostOf(response.url || this.settings.endpoint);
       let finish: FinishReason | undefined;
       let sawDone = false;
-      for await (const event of readSseEvents(response.body)) {
-        armIdle();
+      // The idle timeout restarts with every chunk (keep-alive comments included): silence ends it, length never.
+      for await (const event of readSseEvents(readWithIdleTimeout(response.body, idleMs, host))) {
         if (event.data === '[DONE]') {
           sawDone = true;
           break;
@@ -181,14 +212,17 @@ export class RemoteRunner implements ModelRunner {
       }
       yield { requestId, textDelta: '', usage: fallbackUsage(), finishReason: finish ?? 'stop' };
     } catch (error) {
-      if (external?.aborted || (error instanceof RemoteAborted && !idleTimedOut)) {
+      if (external?.aborted || error instanceof RemoteAborted) {
         yield { requestId, textDelta: '', usage: fallbackUsage(), finishReason: 'abort' };
         return;
       }
-      if (idleTimedOut) {
+      if (isTimeoutError(error)) {
         throw new RuntimeFailure(
-          `${this.settings.endpoint} sent nothing for ${this.settings.timeouts.idleMs} ms mid-answer`,
-          { code: 'remote-timeout', hint: 'the server may be overloaded; raise settings.timeouts.idleMs' },
+          `${this.settings.endpoint} sent nothing for ${formatSeconds(this.settings.timeouts.idleMs)} mid-answer`,
+          {
+            code: 'remote-timeout',
+            hint: 'the server may be overloaded; raise ATOMR_INFER_REMOTE_IDLE_TIMEOUT (seconds) or settings.timeouts.idleMs',
+          },
         );
       }
       if (error instanceof AtomrError) throw error;
@@ -197,7 +231,6 @@ export class RemoteRunner implements ModelRunner {
         { code: 'remote-stream-error', cause: error },
       );
     } finally {
-      clearTimeout(idleTimer);
       external?.removeEventListener('abort', onAbort);
       // Leaving the loop early lands here too: closing the connection tells the server to stop generating.
       controller.abort();
@@ -218,9 +251,15 @@ export class RemoteRunner implements ModelRunner {
   }
 
   private assertUsable(): void {
-    if (this.disposed)
-      throw new RuntimeFailure('the remote runner was disposed', { code: 'runner-disposed' });
+    if (this.disposed) throw runnerDisposed('remote');
   }
+}
+
+/** An OpenAI model list of a few thousand entries stays far below this. */
+const MAX_MODEL_LIST_BYTES = 8 * 1024 * 1024;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function optionalWindow(windowMs: number | undefined): { windowMs?: number } {

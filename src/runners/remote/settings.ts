@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OTHER_ENV } from '../../core/env-names.js';
 import { ConfigError } from '../../core/errors.js';
+import { timeoutFromEnv } from '../../core/http-timeouts.js';
 import { registerSecret } from '../../core/secrets.js';
 
 /**
@@ -8,6 +9,13 @@ import { registerSecret } from '../../core/secrets.js';
  * file with a typo fails with one line naming the key. The API key itself should live in the environment:
  * deployments store only the variable's name (`apiKeyEnv`), never the secret.
  */
+
+/**
+ * Until the response headers: an OpenAI-compatible server sends them as soon as it accepts a streamed request,
+ * so a few seconds is plenty, and a timeout is retried once at most. A body may then be silent (queued, a long
+ * prompt being read) for up to `idle` between two chunks.
+ */
+export const DEFAULT_TIMEOUT_SECONDS = { connect: 10, idle: 120 } as const;
 
 /** Read when neither `apiKey` nor `apiKeyEnv` is set, in this order. */
 export const DEFAULT_API_KEY_ENVS = [OTHER_ENV.remoteApiKey, 'OPENAI_API_KEY'] as const;
@@ -46,9 +54,9 @@ const settingsSchema = z
       .optional(),
     timeouts: z
       .object({
-        /** Until the response headers arrive. */
+        /** Until the response headers arrive (connecting included); default ATOMR_INFER_REMOTE_TIMEOUT or 10 s. */
         connectMs: positiveInt.optional(),
-        /** The longest silence allowed between two streamed events. */
+        /** The longest silence allowed in a body; default ATOMR_INFER_REMOTE_IDLE_TIMEOUT or 120 s. */
         idleMs: positiveInt.optional(),
       })
       .strict()
@@ -126,7 +134,14 @@ export function parseRemoteSettings(
         outputUsdPerMillionTokens: input.prices?.outputUsdPerMillionTokens ?? 0,
       },
       limits: { ...input.limits },
-      timeouts: { connectMs: input.timeouts?.connectMs ?? 30_000, idleMs: input.timeouts?.idleMs ?? 120_000 },
+      timeouts: {
+        connectMs:
+          input.timeouts?.connectMs ??
+          timeoutFromEnv(env, OTHER_ENV.remoteTimeout, DEFAULT_TIMEOUT_SECONDS.connect),
+        idleMs:
+          input.timeouts?.idleMs ??
+          timeoutFromEnv(env, OTHER_ENV.remoteIdleTimeout, DEFAULT_TIMEOUT_SECONDS.idle),
+      },
       retries: {
         maxRetries: input.retries?.maxRetries ?? 3,
         baseDelayMs: input.retries?.baseDelayMs ?? 500,
@@ -179,7 +194,8 @@ function resolveApiKey(
   }
   const names = envName ? [envName] : DEFAULT_API_KEY_ENVS;
   for (const name of names) {
-    const value = env[name]?.trim();
+    // Own properties only: `apiKeyEnv: "toString"` must find no variable, not Object.prototype.toString.
+    const value = Object.hasOwn(env, name) ? env[name]?.trim() : undefined;
     if (value) {
       registerSecret(value);
       return { value, source: name };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ENV } from '../../core/env-names.js';
 import { ConfigError } from '../../core/errors.js';
 import type { RunnerSpec } from '../../core/model-runner.js';
-import type { VllmReadyConfig } from '../../probe/types.js';
+import type { VllmReadyConfig } from '../../core/ready-config.js';
 
 /**
  * The vLLM runner's own settings (RunnerSpec.settings), validated here. Every engine field maps 1:1 onto a

@@ -140,7 +140,14 @@ class PythonSession {
   private readonly exited: Promise<void>;
   private readonly listeners = new Set<(error: RuntimeFailure) => void>();
   private readonly onNodeExit = (): void => killGroup(this.pid, 'SIGTERM');
+  /**
+   * Only for a program that does not handle the signal itself: Node's default action would end it without an
+   * `exit` event, leaving Python running. A program that does handle it (every atomr-infer command holds a
+   * StopSignals, src/core/stop-signals.ts) stops gracefully and disposes the runner, or exits through
+   * process.exit, whose `exit` event stops Python; killing the engine here would only race that.
+   */
   private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (process.listenerCount(signal) > 1) return;
     this.expectedExit = true;
     killGroup(this.pid, 'SIGTERM');
     this.removeProcessHooks();
@@ -308,7 +315,11 @@ class PythonSession {
     if (!this.expectedExit) {
       // The lines explaining a crash may still be in the pipe: give them a moment.
       await within(
-        Promise.all([this.proc.stdout, this.proc.stderr].map((s) => s && !s.readableEnded && once(s, 'end'))),
+        Promise.all(
+          [this.proc.stdout, this.proc.stderr].map((s) =>
+            s && !s.readableEnded ? once(s, 'end') : Promise.resolve([]),
+          ),
+        ),
         50,
       );
     }

@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
-import { RuntimeFailure, UsageError } from '../../core/errors.js';
+import { RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js';
 import {
   type ExecuteBatch,
   type ExecuteOptions,
@@ -45,6 +45,12 @@ function samplingKwargs(sampling: SamplingParams): Record<string, unknown> {
     if (sampling[ours] !== undefined) kwargs[theirs] = sampling[ours];
   }
   return kwargs;
+}
+
+/** A final `length` chunk whose prompt + answer reached max_model_len: the context, not max_tokens, ended it. */
+function filledContext(chunk: TokenChunk, contextSize: number): boolean {
+  if (chunk.finishReason !== 'length' || !chunk.usage) return false;
+  return chunk.usage.input + chunk.usage.output >= contextSize;
 }
 
 /** HF_HUB_CACHE (and HF_HOME when the cache is `<home>/hub`), set in Python before vLLM is imported. */
@@ -102,6 +108,13 @@ export class VllmRunner implements ModelRunner {
       yield aborted;
       return;
     }
+    // vLLM itself ends an answer with `length` when prompt + answer reach max_model_len; capping max_tokens there
+    // too keeps an absurd value (1e12) from ever reaching the engine, as the llama.cpp runner does.
+    const contextSize = this.contextSize();
+    const requested = command.sampling.max_tokens;
+    if (contextSize !== undefined && typeof requested === 'number' && requested > contextSize) {
+      command.sampling.max_tokens = contextSize;
+    }
     const stream = session.loop.submit(command);
     const onAbort = (): void => stream.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -109,7 +122,9 @@ export class VllmRunner implements ModelRunner {
       for (;;) {
         const chunk = await stream.next();
         if (!chunk) return;
-        yield chunk;
+        yield contextSize !== undefined && filledContext(chunk, contextSize)
+          ? { ...chunk, contextFull: true }
+          : chunk;
         if (chunk.finishReason !== undefined) return;
       }
     } finally {
@@ -127,6 +142,11 @@ export class VllmRunner implements ModelRunner {
     this.weights = source;
     this.settings.config.model = undefined;
     if (current.model !== next.model || current.revision !== next.revision) await this.teardown();
+    await this.ensureSession();
+  }
+
+  /** Starts Python and the engine now rather than on the first request (createRunner wants a ready runner). */
+  async start(): Promise<void> {
     await this.ensureSession();
   }
 
@@ -150,9 +170,14 @@ export class VllmRunner implements ModelRunner {
       device: this.deviceLabel(),
       mode: this.defaultMode(),
     };
-    const contextSize = this.info?.maxModelLen ?? this.settings.config.maxModelLen;
+    const contextSize = this.contextSize();
     if (contextSize) description.contextSize = contextSize;
     return description;
+  }
+
+  /** max_model_len: what the engine reported, else what it was configured with; undefined when unknown. */
+  private contextSize(): number | undefined {
+    return (this.info?.maxModelLen ?? this.settings.config.maxModelLen) || undefined;
   }
 
   async dispose(): Promise<void> {
@@ -186,8 +211,7 @@ export class VllmRunner implements ModelRunner {
   }
 
   private toCommand(batch: ExecuteBatch): AddCommand {
-    if (this.disposed)
-      throw new RuntimeFailure('this vLLM runner has been disposed', { code: 'engine-closed' });
+    if (this.disposed) throw runnerDisposed('vLLM');
     if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
     assertTextOnly(batch.messages, 'vLLM');
     const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
@@ -201,9 +225,7 @@ export class VllmRunner implements ModelRunner {
 
   private ensureSession(): Promise<EngineSession> {
     if (this.disposed) {
-      return Promise.reject(
-        new RuntimeFailure('this vLLM runner has been disposed', { code: 'engine-closed' }),
-      );
+      return Promise.reject(runnerDisposed('vLLM'));
     }
     if (!this.session) {
       const launching = this.launch();

@@ -24,6 +24,7 @@ export function HistoryItemView({ item }: { item: HistoryItem }) {
         </Text>
       );
     case 'notice':
+      if (item.tone === 'dim') return <Text dimColor={theme.dim}>{item.text}</Text>;
       return (
         <Text color={item.tone === 'error' ? theme.error : item.tone === 'warn' ? theme.warn : theme.accent}>
           {item.tone === 'error' ? `error: ${item.text}` : item.text}

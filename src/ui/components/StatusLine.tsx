@@ -1,7 +1,7 @@
 import { Text } from 'ink';
-import { formatMs, formatRate, formatStats } from '../../cli/chat/format-stats.js';
+import { formatMs, formatRate, formatStats } from '../../chat/format-stats.js';
 import type { LiveAnswer } from '../chat-controller.js';
-import type { TurnStats } from '../../cli/chat/stream-turn.js';
+import type { TurnStats } from '../../chat/stream-turn.js';
 import { useTheme } from '../theme.js';
 
 /** Time to first token and tokens/s: live while an answer streams, then the last answer's figures. */

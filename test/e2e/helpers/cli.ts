@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { requireBuiltCli } from '../../helpers/built-cli.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'atomr-infer.js');
@@ -34,15 +35,19 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI (dist/) with no terminal: stdin is `input` (or empty), stdout/stderr captured. */
+/**
+ * Runs the built CLI (dist/) with no terminal: stdin is `input` (or empty; `openStdin`: a pipe the test writes
+ * to and never closes), stdout/stderr captured.
+ */
 export function runCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+  options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; openStdin?: boolean },
 ): ResultPromise & Promise<CliRun> {
+  requireBuiltCli();
   return execa(process.execPath, [BIN, ...args], {
     env: options.env,
     extendEnv: false,
-    input: options.input ?? '',
+    ...(options.openStdin ? { stdin: 'pipe' as const } : { input: options.input ?? '' }),
     reject: false,
     timeout: options.timeoutMs ?? 60_000,
     stripFinalNewline: false,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -62,8 +63,26 @@ describe('preflight: every malformed file is a clear ModelError in well under 2 
     expect((missing as Error).message).toMatch(/nope\.gguf does not exist/);
     const folder = join(dir, 'folder.gguf');
     mkdirSync(folder);
-    expect(() => preflightGguf(folder)).toThrow(/is a directory, not a \.gguf file/);
+    expect(() => preflightGguf(folder)).toThrow(
+      /^folder\.gguf is a directory, not a regular file: expected a \.gguf file$/,
+    );
   });
+
+  it.runIf(process.platform !== 'win32')(
+    'refuses a FIFO without opening it (opening would block until a writer came)',
+    async () => {
+      const fifo = join(dir, 'pipe.gguf');
+      execFileSync('mkfifo', [fifo]);
+      expect(() => preflightGguf(fifo)).toThrow(
+        /^pipe\.gguf is a FIFO \(named pipe\), not a regular file: expected a \.gguf file$/,
+      );
+      const viaRunner = await createLlamaCppRunner(localSpec(fifo)).catch((e: unknown) => e);
+      expect(viaRunner).toBeInstanceOf(ModelError);
+      expect((viaRunner as Error).message).toBe(
+        `model file ${fifo} is a FIFO (named pipe), not a regular file: expected a .gguf file`,
+      );
+    },
+  );
 });
 
 describe('preflight: a good file', () => {

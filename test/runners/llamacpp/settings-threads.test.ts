@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.js';
 import { parseLlamaCppSettings } from '../../../src/runners/llamacpp/settings.js';
+import { createLlamaCppRunner } from '../../../src/runners/llamacpp/index.js';
 import {
+  cgroupCpuLimit,
   defaultThreadCount,
   physicalCoreCount,
   threadCountFor,
-} from '../../../src/runners/llamacpp/threads.js';
+  usableCpuCount,
+} from '../../../src/core/cpu-threads.js';
+import { writeTinyGguf } from '../../helpers/gguf/index.mjs';
 
 describe('llama-cpp settings', () => {
   it('accepts every documented key', () => {
@@ -84,5 +88,56 @@ describe('default thread count', () => {
     mkdirSync(join(sys, 'cpufreq'));
     expect(physicalCoreCount(sys)).toBe(2);
     expect(physicalCoreCount(join(sys, 'missing'))).toBeUndefined();
+  });
+});
+
+describe('usable CPUs (issue 9 item 5: --threads 256 on 2 cores never finished)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'atomr-cgroup-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  function cgroup(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(root, 'cg-'));
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    return dir;
+  }
+
+  it('reads a cgroup v2 CPU quota (rounded up), and none when unlimited or absent', () => {
+    expect(cgroupCpuLimit(cgroup({ 'cpu.max': '200000 100000\n' }))).toBe(2);
+    expect(cgroupCpuLimit(cgroup({ 'cpu.max': '150000 100000\n' }))).toBe(2);
+    expect(cgroupCpuLimit(cgroup({ 'cpu.max': '50000 100000\n' }))).toBe(1);
+    expect(cgroupCpuLimit(cgroup({ 'cpu.max': 'max 100000\n' }))).toBeUndefined();
+    expect(cgroupCpuLimit(cgroup({}))).toBeUndefined();
+  });
+
+  it('reads a cgroup v1 CFS quota too', () => {
+    const v1 = cgroup({ 'cpu/cpu.cfs_quota_us': '300000\n', 'cpu/cpu.cfs_period_us': '100000\n' });
+    expect(cgroupCpuLimit(v1)).toBe(3);
+    const unlimited = cgroup({ 'cpu/cpu.cfs_quota_us': '-1\n', 'cpu/cpu.cfs_period_us': '100000\n' });
+    expect(cgroupCpuLimit(unlimited)).toBeUndefined();
+  });
+
+  it('never counts more CPUs than the process may run on', () => {
+    expect(usableCpuCount()).toBeGreaterThanOrEqual(1);
+    expect(usableCpuCount()).toBeLessThanOrEqual(availableParallelism());
+  });
+
+  it('the runner clamps a stored threads setting above the usable CPUs (a deployment written elsewhere)', async () => {
+    const path = await writeTinyGguf({ arch: 'gemma3', seed: 5 });
+    const runner = await createLlamaCppRunner({
+      runtime: 'llama-cpp',
+      model: 'tiny',
+      weights: { kind: 'local-path', path },
+      settings: { threads: 256, gpu: false, contextSize: 256 },
+    });
+    try {
+      const usable = usableCpuCount();
+      expect(runner.transportKind).toEqual({ kind: 'local-cpu', threads: usable });
+      expect(runner.describe().device).toBe(`CPU · ${usable} thread${usable === 1 ? '' : 's'}`);
+    } finally {
+      await runner.dispose();
+    }
   });
 });

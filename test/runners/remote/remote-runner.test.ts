@@ -88,10 +88,18 @@ describe('remote runner: streaming', () => {
     expect(sent.body).not.toHaveProperty('top_k');
   });
 
-  it('is what createRunner builds for runtime "remote", and describes itself as remote', async () => {
-    server = await startFakeServer((_req, res) => streamChat(res, ['ok']));
+  it('is what createRunner builds for runtime "remote", ready: the endpoint was checked first', async () => {
+    server = await startFakeServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'served-model' }] }));
+        return;
+      }
+      streamChat(res, ['ok']);
+    });
     const built = await createRunner(spec(server.url));
     runners.push(built);
+    expect(server.requests.map((request) => request.url)).toEqual(['/v1/models']);
     expect(built.runtimeKind).toBe('remote');
     expect(built.transportKind).toEqual({
       kind: 'remote-network',

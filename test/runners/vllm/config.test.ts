@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, RuntimeFailure } from '../../../src/core/errors.js';
-import type { VllmReadyConfig } from '../../../src/probe/types.js';
+import type { VllmReadyConfig } from '../../../src/core/ready-config.js';
 import {
   engineKwargs,
   engineModel,

@@ -133,6 +133,19 @@ describe('sampling, finish reasons and usage', () => {
     expect(final).toMatchObject({ finishReason: 'length', usage: { output: 3 } });
   });
 
+  it('caps max_tokens at max_model_len and says when the context, not max_tokens, ended the answer', async () => {
+    env = useFakeVllm();
+    runner = await makeRunner({ maxModelLen: 30 });
+    const full = await collect(runner.execute(chat('r1', 'w '.repeat(20), { maxTokens: 1e12 })));
+    expect(full.final).toMatchObject({ finishReason: 'length', contextFull: true });
+    expect((full.final.usage?.input ?? 0) + (full.final.usage?.output ?? 0)).toBe(30);
+    const sent = readRecord(env.recordFile).find((e) => e.event === 'add_request');
+    expect(sent?.params?.max_tokens).toBe(30);
+    const short = await collect(runner.execute(chat('r2', 'w '.repeat(20), { maxTokens: 2 })));
+    expect(short.final).toMatchObject({ finishReason: 'length', usage: { output: 2 } });
+    expect(short.final.contextFull).toBeUndefined();
+  });
+
   it('fails only the request the engine rejects', async () => {
     env = useFakeVllm();
     runner = await makeRunner({ maxModelLen: 12 });

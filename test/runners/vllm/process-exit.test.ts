@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requireBuiltCli } from '../../helpers/built-cli.js';
 import { TEST_PYTHON, readRecord, useFakeVllm, type FakeEnv } from './helpers.js';
 
 /**
@@ -31,6 +32,7 @@ function runScript(
   extraEnv: Record<string, string> = {},
   onStdout?: (text: string, kill: () => void) => void,
 ): Promise<Run> {
+  requireBuiltCli();
   const started = performance.now();
   const child = spawn(process.execPath, [SCRIPT, mode], {
     env: { ...process.env, TEST_PYTHON, ...extraEnv },

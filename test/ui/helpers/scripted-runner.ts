@@ -19,6 +19,8 @@ export interface ScriptedRunnerOptions {
   /** Resolved before the first delta: lets a test hold the answer in "waiting for the first token". */
   gate?: Promise<void>;
   description?: Partial<RunnerDescription>;
+  /** How an answer that was not aborted ends: `stop` (default), `length`, or `length` with a full context. */
+  finish?: 'stop' | 'length' | 'context-full';
   /** Throws this after the given number of deltas. */
   failAfter?: { deltas: number; error: Error };
 }
@@ -61,11 +63,13 @@ export function createScriptedRunner(options: ScriptedRunnerOptions): ScriptedRu
         yield { requestId: batch.requestId, textDelta: delta };
       }
       const aborted = signal?.aborted === true;
+      const finish = options.finish ?? 'stop';
       yield {
         requestId: batch.requestId,
         textDelta: '',
         usage: { input: 5, output, cached: 0 },
-        finishReason: aborted ? 'abort' : 'stop',
+        finishReason: aborted ? 'abort' : finish === 'stop' ? 'stop' : 'length',
+        ...(!aborted && finish === 'context-full' ? { contextFull: true } : {}),
       };
     },
     async loadWeights() {},

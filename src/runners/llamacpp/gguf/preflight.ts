@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { ModelError } from '../../../core/errors.js';
+import { modelPathKind, notARegularFile } from '../model-file.js';
 import { GgufFormatError } from './byte-reader.js';
 import {
   GGUF_VALUE_TYPES as T,
@@ -71,8 +72,10 @@ const INTEGER_KEYS = new Set([
 
 export const SUPPORTED_ARCHITECTURES = Object.keys(GEMMA_ARCHITECTURES);
 
+const REGULAR_FILE_HINT = 'Point at a .gguf file.';
+
 const REPAIR_HINT =
-  'Re-download the file (atomr-infer pull --model <id> --runtime llama-cpp) or point at another .gguf.';
+  'Check it with `atomr-infer pull --verify --model <id> --runtime llama-cpp` (downloads it again if damaged) or point at another .gguf.';
 
 function fail(path: string, problem: string, hint = REPAIR_HINT): never {
   throw new ModelError(`${basename(path)} ${problem}`, { code: 'model-file-invalid', hint });
@@ -121,6 +124,10 @@ function integerKey(header: GgufHeader, key: string): number {
 
 /** Reads and validates `path`; throws a ModelError naming the problem, or returns the model's facts. */
 export function preflightGguf(path: string): GgufFacts {
+  // stat before open: opening a FIFO would block until something writes to it.
+  const found = modelPathKind(path);
+  if (found.kind === 'other')
+    fail(path, `${notARegularFile(found)}: expected a .gguf file`, REGULAR_FILE_HINT);
   let header: GgufHeader;
   try {
     header = readGgufHeader(path);
@@ -138,7 +145,10 @@ export function preflightGguf(path: string): GgufFacts {
   const architecture = metadataString(header, 'general.architecture');
   if (architecture === undefined)
     fail(path, 'has no "general.architecture" metadata, so it is not a model llama.cpp can load');
-  const archKeys = GEMMA_ARCHITECTURES[architecture];
+  // Own keys only: a file may name its architecture "constructor" or "__proto__".
+  const archKeys = Object.hasOwn(GEMMA_ARCHITECTURES, architecture)
+    ? GEMMA_ARCHITECTURES[architecture]
+    : undefined;
   if (archKeys === undefined) {
     fail(
       path,

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 /**
- * The default CPU thread count for llama.cpp decoding. Kept free of node-llama-cpp so `probe` can import it.
+ * The CPU threads llama.cpp may use here. In core (no node-llama-cpp, no runner) because the probe reports the
+ * thread count a deployment will get and the runner applies it: one rule, read by both.
  *
  * Rule: one thread fewer than the usable *physical* cores (at least 1, at most 16).
  * - usable = min(cores this process may run on (affinity / cgroup: `os.availableParallelism()`),
@@ -46,8 +47,37 @@ export function physicalCoreCount(sysCpuDir = '/sys/devices/system/cpu'): number
   }
 }
 
+/**
+ * The CPU quota of this process's cgroup (a container's `--cpus`), rounded up; undefined when there is none.
+ * Node 20's `availableParallelism()` honours CPU affinity but not the quota, so a 2-CPU container on a 64-core host
+ * would otherwise count 64. Reads cgroup v2 `cpu.max` (`<quota> <period>` or `max …`), else v1's CFS files.
+ */
+export function cgroupCpuLimit(root = '/sys/fs/cgroup'): number | undefined {
+  const quotaOver = (quota: number, period: number): number | undefined =>
+    Number.isFinite(quota) && Number.isFinite(period) && quota > 0 && period > 0
+      ? Math.max(1, Math.ceil(quota / period))
+      : undefined;
+  try {
+    const [quota, period] = readFileSync(`${root}/cpu.max`, 'utf8').trim().split(/\s+/);
+    return quota === 'max' ? undefined : quotaOver(Number(quota), Number(period));
+  } catch {
+    // not cgroup v2 (or not Linux)
+  }
+  try {
+    const quota = Number(readFileSync(`${root}/cpu/cpu.cfs_quota_us`, 'utf8').trim());
+    const period = Number(readFileSync(`${root}/cpu/cpu.cfs_period_us`, 'utf8').trim());
+    return quotaOver(quota, period);
+  } catch {
+    return undefined;
+  }
+}
+
 export function detectCpuTopology(): CpuTopology {
-  return { available: availableParallelism(), physical: physicalCoreCount() };
+  const quota = process.platform === 'linux' ? cgroupCpuLimit() : undefined;
+  return {
+    available: Math.min(availableParallelism(), quota ?? Number.POSITIVE_INFINITY),
+    physical: physicalCoreCount(),
+  };
 }
 
 /** The thread count the rule above gives for a topology (pure, for tests and the docs table). */
@@ -56,10 +86,25 @@ export function threadCountFor(topology: CpuTopology): number {
   return Math.max(1, Math.min(MAX_DEFAULT_THREADS, usable - 1));
 }
 
-let cached: number | undefined;
+let topology: CpuTopology | undefined;
+
+/** This machine's topology, read once per process. */
+function machine(): CpuTopology {
+  topology ??= detectCpuTopology();
+  return topology;
+}
 
 /** The default thread count for this machine (computed once per process). */
 export function defaultThreadCount(): number {
-  cached ??= threadCountFor(detectCpuTopology());
-  return cached;
+  return threadCountFor(machine());
+}
+
+/**
+ * The most threads llama.cpp may get here: the logical CPUs this process may use (affinity and cgroup quota).
+ * Beyond it, workers outnumber CPUs and every barrier waits for a descheduled one: `--threads 256` on 2 cores
+ * never finished (load 151). `--threads` above it is refused (the user typed the number and is told the range);
+ * a stored `threads` setting above it (a deployment written on a bigger machine) is clamped by the runner.
+ */
+export function usableCpuCount(): number {
+  return Math.max(1, machine().available);
 }

@@ -1,61 +1,96 @@
-import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { getVariant, isVariantId, type VariantId } from '../../core/catalog.js';
-import type { Deployment } from '../../core/deployments.js';
+import { DeploymentRegistry, type Deployment } from '../../core/deployments.js';
 import { ENV } from '../../core/env-names.js';
 import { ModelError, UsageError } from '../../core/errors.js';
-import type { RunnerSpec, RuntimeKind } from '../../core/model-runner.js';
-import { hfHubCacheDir } from '../../core/paths.js';
+import type { RuntimeKind } from '../../core/model-runner.js';
+import { deploymentsFile, hfHubCacheDir } from '../../core/paths.js';
 import { parseModelId, resolveSettings, type Settings } from '../../core/settings.js';
+import type { ResolvedTarget } from '../../core/target.js';
 import { cachedCommit } from '../../hub/cache-layout.js';
 import { ggufSpecFor, locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
+import { modelPathKind, notARegularFile } from '../../runners/llamacpp/model-file.js';
 import { remoteRunnerSpec } from '../../runners/remote/spec.js';
-import type { ChatOptions } from './options.js';
+import type { TargetOptions } from './flags.js';
 
 /**
- * Decides which runner `atomr-infer chat` drives: a `.gguf` path, a catalog model id from the Hugging Face
- * cache, or (without `--model`) the registered default deployment. Nothing heavy is loaded here.
+ * The one target resolver: which runner chat, serve and bench drive, for `--model` given as a `.gguf` path, a
+ * catalog model id (from the Hugging Face cache), a deployment name, or `--runtime remote --endpoint <url>`; and
+ * without `--model`, the default deployment (gemma-local, provisioned first when absent and allowed). Nothing
+ * heavy is loaded here.
  */
-export interface ChatTarget {
-  spec: RunnerSpec;
-  /** What the header shows as the model. */
-  label: string;
-  /** `undefined`: the runner decides (describe().mode), e.g. for a bare GGUF file. */
-  mode: 'chat' | 'completion' | undefined;
-  source: 'gguf-path' | 'catalog' | 'deployment' | 'remote';
+
+export interface ResolveContext {
+  env: NodeJS.ProcessEnv;
+  /** Answers decoded at once: llama.cpp gets that many sequences (serve, bench); chat passes 1. */
+  parallel: number;
+  /** `--yes`: provision the default deployment without asking when it is missing. */
+  yes?: boolean;
 }
 
-/** Runner knobs `chat` can set; each runtime gets them under its own setting names. */
+/** Context per sequence when `parallel` > 1 and neither --ctx nor ATOMR_INFER_GEMMA_MAX_LEN says. */
+const CONTEXT_PER_SEQUENCE = 4096;
+
+/** Runner knobs the target flags set; each runtime gets them under its own setting names. */
 interface RunnerKnobs {
   contextSize: number | undefined;
   threads: number | undefined;
 }
 
-export async function resolveChatTarget(
-  options: ChatOptions,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ChatTarget> {
+export async function resolveTarget(
+  options: TargetOptions,
+  context: ResolveContext,
+): Promise<ResolvedTarget> {
+  const target = await resolveUnbatched(options, context.env, context.yes === true);
+  if (target.spec.runtime !== 'llama-cpp' || context.parallel <= 1) return target;
+  // llama.cpp decodes `parallel` answers together as sequences of one context (continuous batching). Each
+  // sequence holds its own context, so without --ctx keep each one modest rather than the chat default.
+  const settings: Record<string, unknown> = { ...target.spec.settings, sequences: context.parallel };
+  settings.contextSize ??= CONTEXT_PER_SEQUENCE;
+  return { ...target, spec: { ...target.spec, settings } };
+}
+
+async function resolveUnbatched(
+  options: TargetOptions,
+  env: NodeJS.ProcessEnv,
+  yes: boolean,
+): Promise<ResolvedTarget> {
   if (options.runtime?.trim() === 'remote' || options.endpoint !== undefined) return remoteTarget(options);
   const modelFlag = options.model;
-  const asPath = modelFlag !== undefined && looksLikeGgufPath(modelFlag);
+  const kind = modelFlag === undefined ? 'default' : await modelKind(modelFlag, env);
   const settings = resolveSettings(env, {
     runtime: options.runtime,
     maxLen: options.ctx,
-    model: modelFlag !== undefined && !asPath ? modelFlag : undefined,
+    model: kind === 'catalog' ? modelFlag : undefined,
   });
   const knobs: RunnerKnobs = { contextSize: settings.maxModelLen, threads: options.threads };
 
-  if (modelFlag !== undefined && asPath) return ggufPathTarget(modelFlag, settings, options, knobs);
-  if (modelFlag !== undefined) {
-    const id = parseModelId(modelFlag, '--model');
-    return catalogTarget(id, settings, knobs, env);
+  if (modelFlag === undefined) {
+    const deployment = await resolveDefaultDeployment(settings, env, yes);
+    return deploymentTarget(deployment, options, knobs);
   }
-  const deployment = await resolveDefaultDeployment(settings, env, options.yes === true);
-  return deploymentTarget(deployment, options, knobs);
+  if (kind === 'gguf-path') return ggufPathTarget(modelFlag, settings, options, knobs);
+  if (typeof kind === 'object') return deploymentTarget(kind.deployment, options, knobs, modelFlag);
+  return catalogTarget(parseModelId(modelFlag, '--model'), settings, knobs, env);
+}
+
+/**
+ * What `--model` names: a GGUF path, a registered deployment, or (anything else) a catalog id — which
+ * parseModelId then validates, suggesting the closest id for a typo. A catalog id or anything with a `/` is
+ * never looked up as a deployment name (deployment names have no `/`).
+ */
+async function modelKind(
+  value: string,
+  env: NodeJS.ProcessEnv,
+): Promise<'gguf-path' | 'catalog' | { deployment: Deployment }> {
+  if (looksLikeGgufPath(value)) return 'gguf-path';
+  if (isVariantId(value) || value.includes('/')) return 'catalog';
+  const deployment = await new DeploymentRegistry(deploymentsFile(env)).get(value);
+  return deployment ? { deployment } : 'catalog';
 }
 
 /** `--runtime remote --endpoint <url> --model <name>`: an OpenAI-compatible endpoint (docs/serve.md). */
-function remoteTarget(options: ChatOptions): ChatTarget {
+function remoteTarget(options: TargetOptions): ResolvedTarget {
   const runtime = options.runtime?.trim();
   if (runtime !== undefined && runtime !== 'remote') {
     throw new UsageError(`--endpoint applies to --runtime remote, not --runtime ${runtime}`);
@@ -69,33 +104,53 @@ function remoteTarget(options: ChatOptions): ChatTarget {
     throw new UsageError('--runtime remote needs --model <name>: the model name the endpoint serves');
   }
   const spec = remoteRunnerSpec({ endpoint: options.endpoint, model: options.model });
-  return { spec, label: spec.model, mode: undefined, source: 'remote' };
+  return { spec, label: spec.model, aliases: [], mode: undefined, source: 'remote' };
 }
 
-/** A `.gguf` suffix, or an existing file (the runner's preflight rejects it if it is not GGUF). */
+/**
+ * A `.gguf` suffix, or an existing file (the runner's preflight rejects it if it is not GGUF), or anything else
+ * that exists and is not a catalog id (a directory, a FIFO): reported as what it is, not as an unknown model id.
+ */
 function looksLikeGgufPath(value: string): boolean {
   if (value.toLowerCase().endsWith('.gguf')) return true;
-  try {
-    return statSync(value).isFile();
-  } catch {
-    return false;
-  }
+  const found = modelPathKind(value);
+  if (found.kind === 'file') return true;
+  return found.kind !== 'missing' && !isVariantId(value);
 }
 
 function ggufPathTarget(
   raw: string,
   settings: Settings,
-  options: ChatOptions,
+  options: TargetOptions,
   knobs: RunnerKnobs,
-): ChatTarget {
+): ResolvedTarget {
   if (options.runtime !== undefined && settings.runtime === 'vllm') {
     throw new UsageError(`--runtime vllm cannot load a GGUF file (${raw}): expected llama-cpp or auto`);
   }
   const path = resolve(raw);
-  if (!existsSync(path) || !statSync(path).isFile()) {
+  const found = modelPathKind(path);
+  if (found.kind === 'missing') {
     throw new ModelError(`--model ${JSON.stringify(raw)}: no such file`, {
       code: 'model-file-missing',
       hint: 'pass a path to a .gguf file or a model id (see `atomr-infer chat --help`)',
+    });
+  }
+  if (found.kind === 'other') {
+    throw new ModelError(
+      `--model ${JSON.stringify(raw)} ${notARegularFile(found)}: expected a .gguf file or a catalog model id`,
+      {
+        code: 'model-file-invalid',
+        hint:
+          found.what === 'is a directory'
+            ? 'point at the .gguf file inside it'
+            : 'pass the path of a .gguf file, or a model id (see `atomr-infer chat --help`)',
+      },
+    );
+  }
+  if (found.kind === 'unreadable') {
+    throw new ModelError(`--model ${JSON.stringify(raw)} cannot be read (${found.code})`, {
+      code: 'model-file-invalid',
+      hint: 'check the path and its permissions',
     });
   }
   return {
@@ -106,6 +161,7 @@ function ggufPathTarget(
       settings: runnerSettings('llama-cpp', knobs),
     },
     label: basename(path),
+    aliases: [],
     mode: undefined,
     source: 'gguf-path',
   };
@@ -116,7 +172,7 @@ function catalogTarget(
   settings: Settings,
   knobs: RunnerKnobs,
   env: NodeJS.ProcessEnv,
-): ChatTarget {
+): ResolvedTarget {
   const mode = getVariant(id).instructionTuned ? 'chat' : 'completion';
   const cacheDir = hfHubCacheDir(env);
   // `auto` means llama.cpp here: the probe picks vLLM when provisioning; an ad-hoc chat takes vLLM only on request.
@@ -135,6 +191,7 @@ function catalogTarget(
         },
       },
       label: id,
+      aliases: [],
       mode,
       source: 'catalog',
     };
@@ -159,6 +216,7 @@ function catalogTarget(
       settings: runnerSettings('llama-cpp', knobs),
     },
     label: id,
+    aliases: [],
     mode,
     source: 'catalog',
   };
@@ -195,14 +253,21 @@ export async function resolveDefaultDeployment(
   return ensureDefaultDeployment(settings, env, { yes });
 }
 
-function deploymentTarget(deployment: Deployment, options: ChatOptions, knobs: RunnerKnobs): ChatTarget {
+/** A deployment's spec, with the target flags the user set on top; `named`: the name `--model` gave. */
+function deploymentTarget(
+  deployment: Deployment,
+  options: TargetOptions,
+  knobs: RunnerKnobs,
+  named?: string,
+): ResolvedTarget {
   if (
     options.runtime !== undefined &&
     options.runtime.trim() !== 'auto' &&
     options.runtime.trim() !== deployment.runtime
   ) {
     throw new UsageError(
-      `--runtime ${options.runtime} does not match deployment "${deployment.name}" (runtime ${deployment.runtime}): --runtime applies with --model`,
+      `--runtime ${options.runtime} does not match deployment "${deployment.name}" (runtime ${deployment.runtime})`,
+      { hint: 'omit --runtime: a deployment already says which runtime it uses' },
     );
   }
   return {
@@ -213,6 +278,8 @@ function deploymentTarget(deployment: Deployment, options: ChatOptions, knobs: R
       settings: { ...deployment.settings, ...runnerSettings(deployment.runtime, knobs) },
     },
     label: deployment.model,
+    // Serve answers to the deployment's name too (and to the name `--model` gave, which is that name).
+    aliases: [...new Set([named ?? deployment.name, deployment.name])].filter((n) => n !== deployment.model),
     mode: catalogModeOf(deployment.model),
     source: 'deployment',
   };

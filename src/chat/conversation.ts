@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExecuteBatch, Message, SamplingParams } from '../../core/model-runner.js';
+import type { ExecuteBatch, Message, SamplingParams } from '../core/model-runner.js';
 
 /**
  * The messages of one chat. In `chat` mode every turn sends the whole history (system prompt, earlier turns,

@@ -1,4 +1,4 @@
-import type { ExecuteBatch, FinishReason, ModelRunner, TokenUsage } from '../../core/model-runner.js';
+import type { ExecuteBatch, FinishReason, ModelRunner, TokenUsage } from '../core/model-runner.js';
 
 /** What one answer cost, measured the same way for `--prompt`, `--json`, the TUI and the benchmark. */
 export interface TurnStats {
@@ -10,6 +10,8 @@ export interface TurnStats {
   outputTokens: number;
   usage: TokenUsage | undefined;
   finishReason: FinishReason;
+  /** The answer stopped because prompt + answer filled the context (a `length` finish that max tokens did not cause). */
+  contextFull: boolean;
   durationMs: number;
 }
 
@@ -56,7 +58,7 @@ export class TurnMeter {
     return seconds > 0 ? (tokens - 1) / seconds : undefined;
   }
 
-  finish(finishReason: FinishReason, usage: TokenUsage | undefined): TurnStats {
+  finish(finishReason: FinishReason, usage: TokenUsage | undefined, contextFull = false): TurnStats {
     const end = this.now();
     const outputTokens = usage?.output ?? this.deltas;
     return {
@@ -65,6 +67,7 @@ export class TurnMeter {
       outputTokens,
       usage,
       finishReason,
+      contextFull: finishReason === 'length' && contextFull,
       durationMs: end - this.startedAt,
     };
   }
@@ -83,6 +86,7 @@ export async function streamTurn(
   let text = '';
   let usage: TokenUsage | undefined;
   let finishReason: FinishReason | undefined;
+  let contextFull = false;
   const stream = runner.execute(batch, options.signal ? { signal: options.signal } : {});
   for await (const chunk of stream) {
     if (chunk.textDelta) {
@@ -92,8 +96,9 @@ export async function streamTurn(
     }
     if (chunk.usage) usage = chunk.usage;
     if (chunk.finishReason) finishReason = chunk.finishReason;
+    if (chunk.contextFull) contextFull = true;
   }
   // A runner that ends without a final chunk after an abort still counts as aborted.
   finishReason ??= options.signal?.aborted ? 'abort' : 'stop';
-  return { text, ...meter.finish(finishReason, usage) };
+  return { text, ...meter.finish(finishReason, usage, contextFull) };
 }

@@ -23,13 +23,18 @@ const FINISH_LABELS: Record<TurnStats['finishReason'], string> = {
   error: 'failed',
 };
 
+/**
+ * What to tell the user when an answer stopped because the context is full (see the llama.cpp runner's
+ * context-budget.ts): more max tokens would not help; a larger context or a fresh conversation would.
+ */
+export function contextFullNote(contextSize: number | undefined): string {
+  const size = contextSize === undefined ? 'the context' : `the ${integer.format(contextSize)}-token context`;
+  return `the answer stopped because ${size} is full (prompt + answer); a larger --ctx makes room`;
+}
+
 /** "TTFT 12 ms · 2,140 tok/s · 256 tokens · done": one line for the status bar and stderr. */
 export function formatStats(stats: TurnStats): string {
+  const finish = stats.contextFull ? 'context full' : FINISH_LABELS[stats.finishReason];
   const tokens = `${integer.format(stats.outputTokens)} token${stats.outputTokens === 1 ? '' : 's'}`;
-  return [
-    `TTFT ${formatMs(stats.ttftMs)}`,
-    formatRate(stats.tokensPerSecond),
-    tokens,
-    FINISH_LABELS[stats.finishReason],
-  ].join(' · ');
+  return [`TTFT ${formatMs(stats.ttftMs)}`, formatRate(stats.tokensPerSecond), tokens, finish].join(' · ');
 }
