@@ -61,7 +61,8 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(emptyBodyError(), undefined);
-    parseJson(request, text, (error, value) => {
+    // Typed as possibly async; with a callback it answers through `done` (the return value carries nothing).
+    void parseJson(request, text, (error, value) => {
       if (error)
         done(bodyError('the request body is not valid JSON', 'FST_ERR_CTP_INVALID_JSON_BODY'), undefined);
       else done(null, value);
