@@ -36,6 +36,7 @@ const ELSEWHERE: Record<string, Project> = {
   'test/cli/pull-progress.test.ts': 'unit',
   'test/serve/options.test.ts': 'unit',
   'test/serve/scheduler.test.ts': 'unit',
+  'test/serve/http-errors.test.ts': 'unit',
   'test/runners/llamacpp/settings-threads.test.ts': 'unit',
   'test/runners/vllm/config.test.ts': 'unit',
 };

@@ -1,11 +1,15 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ZodType } from 'zod';
+import { AtomrError } from '../core/errors.js';
+import type { ExecuteBatch } from '../core/model-runner.js';
+import { redactSecrets } from '../core/secrets.js';
 import { clientErrorHandler } from './client-error.js';
 import type { ServeContext } from './context.js';
 import { runGeneration } from './generate.js';
 import { guardHook, isAuthorized, refuseUnauthorized } from './guard.js';
 import { createLogStream, type LogFormat, type LogLevel, type LogSink } from './logging.js';
-import { errorBody, newResponseMeta, type OpenAiErrorBody } from './openai-format.js';
+import { httpErrorFor } from './http-errors.js';
+import { errorBody, newResponseMeta, type Endpoint, type OpenAiErrorBody } from './openai-format.js';
 import {
   chatRequestSchema,
   completionRequestSchema,
@@ -13,6 +17,8 @@ import {
   messagesFrom,
   promptFrom,
   samplingFrom,
+  type ChatRequest,
+  type CompletionRequest,
 } from './schemas.js';
 
 /**
@@ -29,6 +35,38 @@ export interface ServeAppOptions {
 }
 
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * The generation routes: one handler (below) for both; each entry says only how its body becomes the runner's
+ * input. `/v1/chat/completions` renders messages with the chat template; `/v1/completions` continues a prompt.
+ */
+interface GenerationRoute<T extends ChatRequest | CompletionRequest> {
+  path: string;
+  endpoint: Endpoint;
+  schema: ZodType<T>;
+  input: (body: T) => Pick<ExecuteBatch, 'messages' | 'mode'>;
+}
+
+function generationRoute<T extends ChatRequest | CompletionRequest>(
+  route: GenerationRoute<T>,
+): GenerationRoute<ChatRequest | CompletionRequest> {
+  return route as unknown as GenerationRoute<ChatRequest | CompletionRequest>;
+}
+
+const GENERATION_ROUTES = [
+  generationRoute({
+    path: '/v1/chat/completions',
+    endpoint: 'chat',
+    schema: chatRequestSchema,
+    input: (body) => ({ messages: messagesFrom(body) }),
+  }),
+  generationRoute({
+    path: '/v1/completions',
+    endpoint: 'completion',
+    schema: completionRequestSchema,
+    input: (body) => ({ messages: [{ role: 'user', content: promptFrom(body) }], mode: 'completion' }),
+  }),
+];
 
 export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}): FastifyInstance {
   const log = options.log ?? { level: 'info', format: 'json' };
@@ -85,9 +123,11 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
-    if (status >= 500) {
-      request.log.error({ err: error.message }, 'request failed');
-      return replyError(reply, status, errorBody('internal server error', 'server_error'));
+    if (error instanceof AtomrError || status >= 500) {
+      // Ours, or a failure no client caused: the one error → status map (http-errors.ts).
+      const answer = httpErrorFor(error);
+      if (answer.status >= 500) request.log.error({ err: redactSecrets(error.message) }, 'request failed');
+      return replyError(reply, answer.status, answer.body);
     }
     const message =
       error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
@@ -128,46 +168,27 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
     return modelEntry();
   });
 
-  app.post('/v1/chat/completions', async (request, reply) => {
-    const parsed = parse(chatRequestSchema, request.body);
-    if ('error' in parsed) return replyError(reply, 400, parsed.error);
-    const body = parsed.data;
-    if (!ctx.serves(body.model)) return replyError(reply, 404, unknownModel(body.model, ctx));
-    const meta = newResponseMeta('chat', ctx.model.id);
-    return runGeneration(ctx, request, reply, {
-      meta,
-      stream: body.stream === true,
-      includeUsage: body.stream_options?.include_usage === true,
-      batch: {
-        requestId: meta.id,
-        model: ctx.model.id,
-        messages: messagesFrom(body),
-        sampling: samplingFrom(body),
+  for (const route of GENERATION_ROUTES) {
+    app.post(route.path, async (request, reply) => {
+      const parsed = parse(route.schema, request.body);
+      if ('error' in parsed) return replyError(reply, 400, parsed.error);
+      const body = parsed.data;
+      if (!ctx.serves(body.model)) return replyError(reply, 404, unknownModel(body.model, ctx));
+      const meta = newResponseMeta(route.endpoint, ctx.model.id);
+      return runGeneration(ctx, request, reply, {
+        meta,
         stream: body.stream === true,
-      },
+        includeUsage: body.stream_options?.include_usage === true,
+        batch: {
+          requestId: meta.id,
+          model: ctx.model.id,
+          ...route.input(body),
+          sampling: samplingFrom(body),
+          stream: body.stream === true,
+        },
+      });
     });
-  });
-
-  app.post('/v1/completions', async (request, reply) => {
-    const parsed = parse(completionRequestSchema, request.body);
-    if ('error' in parsed) return replyError(reply, 400, parsed.error);
-    const body = parsed.data;
-    if (!ctx.serves(body.model)) return replyError(reply, 404, unknownModel(body.model, ctx));
-    const meta = newResponseMeta('completion', ctx.model.id);
-    return runGeneration(ctx, request, reply, {
-      meta,
-      stream: body.stream === true,
-      includeUsage: body.stream_options?.include_usage === true,
-      batch: {
-        requestId: meta.id,
-        model: ctx.model.id,
-        messages: [{ role: 'user', content: promptFrom(body) }],
-        sampling: samplingFrom(body),
-        stream: body.stream === true,
-        mode: 'completion',
-      },
-    });
-  });
+  }
 
   return app;
 }

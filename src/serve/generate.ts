@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AtomrError, UsageError } from '../core/errors.js';
 import type { ExecuteBatch, FinishReason, TokenUsage } from '../core/model-runner.js';
 import { redactSecrets } from '../core/secrets.js';
 import { SHUTDOWN_ABORT, type ServeContext } from './context.js';
@@ -11,6 +10,7 @@ import {
   type ResponseMeta,
 } from './openai-format.js';
 import { QueueFullError, SchedulerClosedError } from './scheduler.js';
+import { httpErrorFor } from './http-errors.js';
 import { SseWriter } from './sse-writer.js';
 
 /**
@@ -88,10 +88,12 @@ export async function runGeneration(
       }
     } catch (error) {
       finish = 'error';
-      const failure = failureBody(error);
-      request.log.warn({ err: redactSecrets(failure.error.message) }, 'generation failed');
-      // A request the runner cannot take (e.g. an image for a text-only model) is the client's error.
-      if (!sse?.isOpen) return sendError(reply, error instanceof UsageError ? 400 : 500, failure);
+      const { status, body: failure } = httpErrorFor(error);
+      request.log.warn(
+        { err: redactSecrets(error instanceof Error ? error.message : String(error)), status },
+        'generation failed',
+      );
+      if (!sse?.isOpen) return sendError(reply, status, failure);
       sse.end(encoder!.error(failure) + encoder!.done());
       return;
     }
@@ -147,14 +149,4 @@ async function sendError(
 function abandon(reply: FastifyReply): void {
   if (!reply.sent) reply.hijack();
   if (!reply.raw.writableEnded) reply.raw.destroy();
-}
-
-function failureBody(error: unknown): OpenAiErrorBody {
-  const message =
-    error instanceof AtomrError
-      ? error.message
-      : `the runner failed: ${error instanceof Error ? error.message : String(error)}`;
-  const code = error instanceof AtomrError ? error.code : 'runner_error';
-  const type = error instanceof UsageError ? 'invalid_request_error' : 'server_error';
-  return errorBody(redactSecrets(message), type, code);
 }
