@@ -22,7 +22,8 @@ import { checksumError, hubBadResponseError, hubTimeoutError, hubUnreachableErro
 import { AtomrError } from '../core/errors.js';
 import { TIMEOUT_TRIES, isTimeoutError, readWithIdleTimeout } from '../core/http-timeouts.js';
 import { sleep } from '../core/retry.js';
-import { backoffDelay, describeNetworkError, isTransientNetworkError } from './retry.js';
+import { describeNetworkError, isTransientNetworkError } from '../core/network-errors.js';
+import { backoffDelay } from './retry.js';
 
 /**
  * Writes Python huggingface_hub's cache layout:
@@ -265,13 +266,15 @@ async function streamInto(
       }
       const timedOut = isTimeoutError(error);
       if (timedOut) timeouts++;
-      const again = timedOut ? timeouts < TIMEOUT_TRIES : isTransientNetworkError(error);
+      const again = timedOut
+        ? timeouts < TIMEOUT_TRIES
+        : isTransientNetworkError(error, { retryUnresolvedHost: true });
       if (!again || attempt >= policy.attempts) {
         if (timedOut) {
           const detail = error instanceof Error ? error.message : String(error);
           throw hubTimeoutError(client.endpoint, what, detail, attempt, 'download');
         }
-        if (isTransientNetworkError(error)) {
+        if (isTransientNetworkError(error, { retryUnresolvedHost: true })) {
           throw hubUnreachableError(client.endpoint, describeNetworkError(error), repo);
         }
         throw error;

@@ -18,13 +18,11 @@ import {
   type HubRequestKind,
 } from './hub-errors.js';
 import { parseRepoInfo, type RepoInfo } from './repo-info.js';
-import {
-  DEFAULT_RETRY_POLICY,
-  backoffDelay,
-  describeNetworkError,
-  isTransientNetworkError,
-  type RetryPolicy,
-} from './retry.js';
+import { describeNetworkError, isTransientNetworkError } from '../core/network-errors.js';
+import { DEFAULT_RETRY_POLICY, backoffDelay, type RetryPolicy } from './retry.js';
+
+/** The Hub's host name is not a typo: a name that did not resolve (a resolver hiccup) is worth another try. */
+const HUB_NETWORK = { retryUnresolvedHost: true } as const;
 
 export { blobNameOf, type RemoteFile, type RepoInfo } from './repo-info.js';
 
@@ -235,7 +233,7 @@ export class HubClient {
         if (error instanceof AtomrError) throw error;
         const timedOut = isTimeoutError(error);
         if (timedOut) timeouts++;
-        const again = timedOut ? timeouts < TIMEOUT_TRIES : isTransientNetworkError(error);
+        const again = timedOut ? timeouts < TIMEOUT_TRIES : isTransientNetworkError(error, HUB_NETWORK);
         if (again && attempt < attempts) {
           await this.pause(what, attempt, describeNetworkError(error), undefined, signal);
           continue;
@@ -244,7 +242,7 @@ export class HubClient {
           const detail = error instanceof Error ? error.message : String(error);
           throw hubTimeoutError(this.endpoint, what, detail, attempt, options.kind);
         }
-        if (isTransientNetworkError(error) || error instanceof TypeError) {
+        if (isTransientNetworkError(error, HUB_NETWORK) || error instanceof TypeError) {
           throw hubUnreachableError(this.endpoint, describeNetworkError(error), context.repo);
         }
         throw error;

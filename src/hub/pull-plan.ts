@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { getVariant, type VariantId } from '../core/catalog.js';
+import type { VariantId } from '../core/catalog.js';
 import { ModelError } from '../core/errors.js';
 import { ENV } from '../core/env-names.js';
 import { cachedCommit, cachedSnapshotFiles, repoCacheDir, snapshotPath } from './cache-layout.js';
@@ -125,13 +125,6 @@ export function summarisePlan(
     0,
   );
   return { target, repo, revision, commit, offline, files, totalBytes, downloadBytes };
-}
-
-/** The catalog's size estimate in bytes, for when the Hub cannot be asked. */
-export function catalogDownloadBytes(model: VariantId, runtime: PullRuntime): number {
-  const variant = getVariant(model);
-  const gb = runtime === 'vllm' ? variant.approxDownloadGB : variant.gguf.approxSizeGB;
-  return Math.round(gb * 1e9);
 }
 
 export function localGgufMissing(path: string): ModelError {

@@ -10,10 +10,6 @@ export function bytesToGiB(bytes: number): number {
   return bytes / BYTES_PER_GIB;
 }
 
-export function gibToBytes(gib: number): number {
-  return gib * BYTES_PER_GIB;
-}
-
 export function gbToBytes(gb: number): number {
   return gb * 1e9;
 }

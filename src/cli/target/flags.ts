@@ -66,7 +66,7 @@ export function addTargetOptions(command: Command, name: TargetCommand): Command
  * number, llama.cpp users expect it honoured, and honouring it oversubscribes the CPUs so badly that decoding
  * never finishes (see usableCpuCount). The refusal costs milliseconds and names the range.
  */
-export function threadsRule(usable = usableCpuCount()): NumberRule {
+function threadsRule(usable = usableCpuCount()): NumberRule {
   const max = Math.min(MAX_THREADS, usable);
   const cpus = `${usable} CPU${usable === 1 ? '' : 's'}`;
   return {

@@ -244,7 +244,7 @@ function notCached(id: VariantId, lookedFor: string): ModelError {
  * The deployment `chat` uses without `--model`: `settings.deployment` (default `gemma-local`) from the registry,
  * provisioned first when it is absent and auto-provisioning is on (see src/cli/provisioning/default-deployment.ts).
  */
-export async function resolveDefaultDeployment(
+async function resolveDefaultDeployment(
   settings: Settings,
   env: NodeJS.ProcessEnv,
   yes = false,

@@ -2,7 +2,7 @@ import type { ChatWrapper, Tokenizer } from 'node-llama-cpp';
 import type { NodeLlamaCpp } from './engine.js';
 import type { GgufFacts } from './gguf/preflight.js';
 
-/** Which chat format a model gets, and why (shown by describe() and in the docs). */
+/** Which chat format a model gets: the wrapper, and which of the three rules below chose it (`kind`). */
 export interface ChatFormat {
   wrapper: ChatWrapper;
   /** `gemma4`, `gemma` or `jinja`. */

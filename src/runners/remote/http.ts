@@ -10,7 +10,7 @@ import {
 import { redactSecrets } from '../../core/secrets.js';
 import { DEFAULT_API_KEY_ENVS, type RemoteSettings } from './settings.js';
 import { RETRYABLE_STATUSES, jitteredBackoff, parseRetryAfter, sleep } from '../../core/retry.js';
-import { isTransientNetworkError, networkErrorCode } from './backoff.js';
+import { isTransientNetworkError, networkErrorCode } from '../../core/network-errors.js';
 
 /**
  * HTTP to an OpenAI-compatible endpoint: one POST with retries (429, 5xx, dropped connections; Retry-After

@@ -77,8 +77,6 @@ const settingsSchema = z
   })
   .strict();
 
-export type RemoteSettingsInput = z.input<typeof settingsSchema>;
-
 export interface RemoteSettings {
   /** Normalised base URL without credentials and without a trailing slash. */
   endpoint: string;
