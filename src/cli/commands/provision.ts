@@ -22,11 +22,16 @@ export function registerProvisionCommand(program: Command, setExitCode: (code: n
       'with --runtime remote: register this OpenAI-compatible endpoint (nothing is downloaded)',
     )
     .action(async (flags: ProvisionFlags & { endpoint?: string }) => {
-      const remote = await import('../../runners/remote/deployment.js');
+      const { isRemoteTarget, remoteTarget } = await import('../target/resolve.js');
       const { resolveSettings } = await import('../../core/settings.js');
+      const settings = resolveSettings(process.env);
+      const target = { model: flags.model?.trim(), runtime: flags.runtime, endpoint: flags.endpoint?.trim() };
       // Auto-provisioning off applies to every runtime: let the regular path report it (skipped, or silence).
-      if (remote.wantsRemote(flags) && resolveSettings(process.env).auto === 'on') {
-        const { deployment, changed } = await remote.provisionRemote(flags);
+      if (isRemoteTarget(target) && settings.auto === 'on') {
+        // The same resolver chat, serve and bench use; only a missing --model means the catalog default here.
+        const { spec } = remoteTarget(target, settings.model);
+        const remote = await import('../../runners/remote/deployment.js');
+        const { deployment, changed } = await remote.provisionRemote(spec);
         const endpoint = String(deployment.settings.endpoint);
         process.stdout.write(
           flags.json
@@ -37,7 +42,7 @@ export function registerProvisionCommand(program: Command, setExitCode: (code: n
       }
       const { runProvisionCommand } = await import('../provisioning/provision-command.js');
       await runProvisionCommand(
-        remote.wantsRemote(flags) ? { ...flags, runtime: undefined, model: undefined } : flags,
+        isRemoteTarget(target) ? { ...flags, runtime: undefined, model: undefined } : flags,
         {
           setExitCode,
         },

@@ -55,7 +55,7 @@ async function resolveUnbatched(
   env: NodeJS.ProcessEnv,
   yes: boolean,
 ): Promise<ResolvedTarget> {
-  if (options.runtime?.trim() === 'remote' || options.endpoint !== undefined) return remoteTarget(options);
+  if (isRemoteTarget(options)) return remoteTarget(options);
   const modelFlag = options.model;
   const kind = modelFlag === undefined ? 'default' : await modelKind(modelFlag, env);
   const settings = resolveSettings(env, {
@@ -89,8 +89,19 @@ async function modelKind(
   return deployment ? { deployment } : 'catalog';
 }
 
-/** `--runtime remote --endpoint <url> --model <name>`: an OpenAI-compatible endpoint (docs/serve.md). */
-function remoteTarget(options: TargetOptions): ResolvedTarget {
+/** `--runtime remote` or `--endpoint`: the target is an OpenAI-compatible endpoint. */
+export function isRemoteTarget(options: Pick<TargetOptions, 'runtime' | 'endpoint'>): boolean {
+  return options.runtime?.trim() === 'remote' || options.endpoint !== undefined;
+}
+
+/**
+ * `--runtime remote --endpoint <url> --model <name>`: an OpenAI-compatible endpoint (docs/serve.md). Also what
+ * `provision --runtime remote` registers, where a missing `--model` is `defaultModel` (the catalog default).
+ */
+export function remoteTarget(
+  options: Pick<TargetOptions, 'runtime' | 'endpoint' | 'model'>,
+  defaultModel?: string,
+): ResolvedTarget {
   const runtime = options.runtime?.trim();
   if (runtime !== undefined && runtime !== 'remote') {
     throw new UsageError(`--endpoint applies to --runtime remote, not --runtime ${runtime}`);
@@ -100,10 +111,11 @@ function remoteTarget(options: TargetOptions): ResolvedTarget {
       hint: 'e.g. --runtime remote --endpoint http://10.0.0.5:8000/v1 --model google/gemma-4-E4B-it',
     });
   }
-  if (options.model === undefined) {
+  const model = options.model ?? defaultModel;
+  if (model === undefined) {
     throw new UsageError('--runtime remote needs --model <name>: the model name the endpoint serves');
   }
-  const spec = remoteRunnerSpec({ endpoint: options.endpoint, model: options.model });
+  const spec = remoteRunnerSpec({ endpoint: options.endpoint, model });
   return { spec, label: spec.model, aliases: [], mode: undefined, source: 'remote' };
 }
 
