@@ -2,6 +2,7 @@
 // The only place that catches errors and chooses the exit code (see src/core/exit-codes.ts).
 import { main } from '../dist/cli/main.js';
 import { AtomrError } from '../dist/core/errors.js';
+import { defaultHint } from '../dist/core/exit-codes.js';
 import { redactSecrets } from '../dist/core/secrets.js';
 import { configureForcedExit } from '../dist/core/stop-signals.js';
 
@@ -19,11 +20,25 @@ for (const stream of [process.stdout, process.stderr]) {
 const argv = process.argv;
 const wantsJson = argv.includes('--json');
 
+/** The subcommand that ran (the first argument that is not a flag), for hints that name its --help. */
+function commandName() {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
+}
+
+/**
+ * One line for every failure, then a hint: the error's own, else the exit code's (src/core/exit-codes.ts). A
+ * failure that is not an AtomrError is a bug: still one line (its message), the stack only with
+ * ATOMR_INFER_DEBUG=1.
+ */
 function report(error) {
   const known = error instanceof AtomrError;
-  const message = redactSecrets(known ? error.message : String(error?.stack ?? error));
-  const hint = known && error.hint ? redactSecrets(error.hint) : undefined;
+  const debug = process.env.ATOMR_INFER_DEBUG === '1';
+  const text = known ? error.message : String((debug ? error?.stack : error?.message) ?? error);
+  const message = redactSecrets(text);
   const exitCode = known ? error.exitCode : 1;
+  const ownHint = known ? error.hint : undefined;
+  const fallback = defaultHint(exitCode, commandName());
+  const hint = ownHint ? redactSecrets(ownHint) : fallback;
   if (wantsJson) {
     const payload = {
       error: { code: known ? error.code : 'unexpected', message, exitCode, ...(hint ? { hint } : {}) },

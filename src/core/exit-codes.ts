@@ -25,6 +25,28 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * The hint bin/ prints for an error that brings none of its own: every failure ends with a next step. `command`
+ * is the subcommand that ran (for its `--help`). Errors that know better give their own hint.
+ */
+export function defaultHint(code: number, command: string | undefined): string | undefined {
+  const help = command === undefined ? '`atomr-infer --help`' : `\`atomr-infer ${command} --help\``;
+  switch (code) {
+    case ExitCode.Unexpected:
+      return 'this is a bug in atomr-infer: please report it with the command you ran (ATOMR_INFER_DEBUG=1 shows where it happened)';
+    case ExitCode.Usage:
+      return `see ${help}`;
+    case ExitCode.Skipped:
+      return 'run `atomr-infer probe` to see what this machine supports';
+    case ExitCode.Model:
+      return 'fetch the weights with `atomr-infer pull --model <id>`, or repair them with `atomr-infer pull --verify`';
+    case ExitCode.Runtime:
+      return 'run `atomr-infer probe` to check the runtime this command needs';
+    default:
+      return undefined;
+  }
+}
+
 /** Human meanings, used by `--help` and kept in step with README.md. */
 export const EXIT_CODE_MEANINGS: ReadonlyArray<readonly [ExitCodeValue, string]> = [
   [ExitCode.Ok, 'success (probe/provision: ready)'],

@@ -36,6 +36,15 @@ describe('usage errors', () => {
     expect(run.stderr).toContain(`hint: see \`atomr-infer ${command} --help\``);
   });
 
+  it("an error without a hint of its own gets its exit code's hint: every failure names a next step", async () => {
+    const run = await runCli(['bench', '--concurrency', 'many'], { env });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.split('\n').filter(Boolean)).toEqual([
+      'atomr-infer: --concurrency "many" is not valid: expected comma-separated integers from 1 to 64 (e.g. 1,2,4,8)',
+      'hint: see `atomr-infer bench --help`',
+    ]);
+  });
+
   it.each(['chat', 'serve', 'bench'])(
     '%s --threads above the usable CPUs names the range',
     async (command) => {
