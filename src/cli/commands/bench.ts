@@ -14,12 +14,7 @@ export function registerBenchCommand(program: Command, setExitCode: (code: numbe
     .option('--json', 'print the run as one JSON object instead of a table')
     .action(async (flags: BenchFlags & TargetFlags) => {
       const { runBenchCommand } = await import('../../bench/command.js');
-      const { parseTargetFlags } = await import('../target/flags.js');
-      const { resolveTarget } = await import('../target/resolve.js');
-      const target = parseTargetFlags(flags, 'bench');
-      await runBenchCommand(flags, {
-        setExitCode,
-        resolveTarget: (parallel) => resolveTarget(target, { env: process.env, parallel }),
-      });
+      const { targetResolver } = await import('../target/resolve.js');
+      await runBenchCommand(flags, { setExitCode, resolveTarget: targetResolver(flags, 'bench') });
     });
 }

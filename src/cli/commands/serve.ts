@@ -38,14 +38,9 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
       const stop = new StopSignals();
       try {
         const { runServeCommand } = await import('../../serve/command.js');
-        const { parseTargetFlags } = await import('../target/flags.js');
-        const { resolveTarget } = await import('../target/resolve.js');
-        const target = parseTargetFlags(flags, 'serve');
-        await runServeCommand(flags, {
-          setExitCode,
-          resolveTarget: (parallel) => resolveTarget(target, { env: process.env, parallel }),
-          stop,
-        });
+        const { targetResolver } = await import('../target/resolve.js');
+        const resolveTarget = targetResolver(flags, 'serve');
+        await runServeCommand(flags, { setExitCode, resolveTarget, stop });
       } finally {
         stop.dispose();
       }

@@ -6,12 +6,12 @@ import { ModelError, UsageError } from '../../core/errors.js';
 import type { RuntimeKind } from '../../core/model-runner.js';
 import { deploymentsFile, hfHubCacheDir } from '../../core/paths.js';
 import { parseModelId, resolveSettings, type Settings } from '../../core/settings.js';
-import type { ResolvedTarget } from '../../core/target.js';
+import type { ResolvedTarget, TargetResolver } from '../../core/target.js';
 import { cachedCommit } from '../../hub/cache-layout.js';
 import { ggufSpecFor, locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
 import { modelPathKind, notARegularFile } from '../../runners/llamacpp/model-file.js';
 import { remoteRunnerSpec } from '../../runners/remote/spec.js';
-import type { TargetOptions } from './flags.js';
+import { parseTargetFlags, type TargetCommand, type TargetFlags, type TargetOptions } from './flags.js';
 
 /**
  * The one target resolver: which runner chat, serve and bench drive, for `--model` given as a `.gguf` path, a
@@ -35,6 +35,15 @@ const CONTEXT_PER_SEQUENCE = 4096;
 interface RunnerKnobs {
   contextSize: number | undefined;
   threads: number | undefined;
+}
+
+/**
+ * The resolver serve and bench take (they sit beside the CLI and never import it): the target flags validated
+ * now, so a typo costs milliseconds, and the target resolved when the command knows how many answers it runs.
+ */
+export function targetResolver(flags: TargetFlags, command: TargetCommand): TargetResolver {
+  const options = parseTargetFlags(flags, command);
+  return (parallel) => resolveTarget(options, { env: process.env, parallel });
 }
 
 export async function resolveTarget(
