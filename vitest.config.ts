@@ -39,6 +39,7 @@ const ELSEWHERE: Record<string, Project> = {
   'test/serve/http-errors.test.ts': 'unit',
   'test/runners/llamacpp/settings-threads.test.ts': 'unit',
   'test/runners/vllm/config.test.ts': 'unit',
+  'test/runners/llamacpp/json-schema-subset.test.ts': 'unit',
 };
 
 function projectOf(file: string): Project {

@@ -28,6 +28,14 @@ export interface SamplingParams {
   seed?: number;
 }
 
+/**
+ * Constrained output: `json_object` (any JSON object) or `json_schema` (JSON valid against `schema`). A runner
+ * that cannot constrain decoding refuses the batch with a UsageError (code `unsupported_response_format`), never
+ * answering unconstrained text in its place.
+ */
+export type ResponseFormat =
+  { type: 'json_object' } | { type: 'json_schema'; name?: string; schema: Record<string, unknown> };
+
 export interface ExecuteBatch {
   /** Our own id; runners demultiplex by it even when the engine assigns its own. */
   requestId: string;
@@ -40,6 +48,8 @@ export interface ExecuteBatch {
    * (base variants, `/v1/completions`). Defaults to what the model supports.
    */
   mode?: 'chat' | 'completion';
+  /** Constrain the answer to JSON (see ResponseFormat); absent: free text. */
+  responseFormat?: ResponseFormat;
 }
 
 export interface TokenUsage {

@@ -16,6 +16,7 @@ import {
   describeIssue,
   messagesFrom,
   promptFrom,
+  responseFormatFrom,
   samplingFrom,
   type ChatRequest,
   type CompletionRequest,
@@ -44,7 +45,7 @@ interface GenerationRoute<T extends ChatRequest | CompletionRequest> {
   path: string;
   endpoint: Endpoint;
   schema: ZodType<T>;
-  input: (body: T) => Pick<ExecuteBatch, 'messages' | 'mode'>;
+  input: (body: T) => Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat'>;
 }
 
 function generationRoute<T extends ChatRequest | CompletionRequest>(
@@ -58,7 +59,7 @@ const GENERATION_ROUTES = [
     path: '/v1/chat/completions',
     endpoint: 'chat',
     schema: chatRequestSchema,
-    input: (body) => ({ messages: messagesFrom(body) }),
+    input: (body) => ({ messages: messagesFrom(body), ...responseFormatFrom(body) }),
   }),
   generationRoute({
     path: '/v1/completions',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ContentPart, Message, SamplingParams } from '../core/model-runner.js';
+import type { ContentPart, ExecuteBatch, Message, SamplingParams } from '../core/model-runner.js';
 
 /**
  * Request bodies of the OpenAI API subset `serve` implements. Unknown fields are ignored (clients send
@@ -56,6 +56,26 @@ const samplingFields = {
   logprobs: z.literal(false, { error: 'logprobs are not supported' }).nullish(),
 };
 
+/**
+ * OpenAI's `response_format`: `text` (the default), `json_object`, or `json_schema` with the schema the answer
+ * must follow. The runner constrains decoding to it, or refuses the request (400) when it cannot.
+ */
+const responseFormatSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('text') }),
+    z.object({ type: z.literal('json_object') }),
+    z.object({
+      type: z.literal('json_schema'),
+      json_schema: z.object({
+        name: z.string().max(64).optional(),
+        description: z.string().optional(),
+        schema: z.record(z.string(), z.unknown()),
+        strict: z.boolean().nullish(),
+      }),
+    }),
+  ])
+  .nullish();
+
 export const chatRequestSchema = z.object({
   ...samplingFields,
   messages: z
@@ -64,6 +84,7 @@ export const chatRequestSchema = z.object({
     .max(MAX_MESSAGES, { error: `at most ${MAX_MESSAGES} messages are accepted in one request` }),
   max_completion_tokens: maxTokensSchema,
   tools: z.array(z.unknown()).max(0, { error: 'tools are not supported by this server' }).nullish(),
+  response_format: responseFormatSchema,
 });
 
 export const completionRequestSchema = z.object({
@@ -111,6 +132,17 @@ export function messagesFrom(request: ChatRequest): Message[] {
       ? { role, content }
       : { role, content, toolCallId: message.tool_call_id };
   });
+}
+
+/** `response_format` → the runner's ResponseFormat; `text` or absent: none. */
+export function responseFormatFrom(request: ChatRequest): Pick<ExecuteBatch, 'responseFormat'> {
+  const format = request.response_format;
+  if (format?.type === 'json_object') return { responseFormat: { type: 'json_object' } };
+  if (format?.type === 'json_schema') {
+    const { name, schema } = format.json_schema;
+    return { responseFormat: { type: 'json_schema', schema, ...(name === undefined ? {} : { name }) } };
+  }
+  return {};
 }
 
 export function promptFrom(request: CompletionRequest): string {

@@ -1,4 +1,4 @@
-import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { RuntimeFailure, UsageError } from '../../core/errors.js';
 import type { ExecuteBatch, FinishReason, TokenUsage } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
@@ -27,6 +27,8 @@ export interface GenerationRequest {
   /** The chat format, or undefined for a plain completion. */
   format: ChatFormat | undefined;
   batch: ExecuteBatch;
+  /** Constrains sampling to `batch.responseFormat` (grammar.ts); undefined: free text. */
+  grammar: LlamaGrammar | undefined;
   signal: AbortSignal;
   onText: (text: string) => void;
 }
@@ -128,6 +130,7 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
   const shift = contextShiftSize(contextSize);
   const common = {
     ...samplingOptions(request, maxTokens),
+    ...(request.grammar ? { grammar: request.grammar } : {}),
     signal,
     stopOnAbortSignal: true,
     onTextChunk: onText,

@@ -14,6 +14,7 @@ import type {
 } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
 import { Channel } from './channel.js';
+import { GrammarCache } from './grammar.js';
 import { pickChatFormat, type ChatFormat } from './chat-format.js';
 import { getEngine, loadNodeLlamaCpp, logLinesSince, logMark, type NodeLlamaCpp } from './engine.js';
 import { generate, type GenerationOutcome } from './generate.js';
@@ -62,6 +63,7 @@ export class LlamaCppRunner implements ModelRunner {
   private disposing: Promise<void> | undefined;
   private readonly threads: number;
   private lastTransport: TransportKind;
+  private readonly grammars: GrammarCache;
 
   private constructor(
     private readonly nlc: NodeLlamaCpp,
@@ -73,6 +75,7 @@ export class LlamaCppRunner implements ModelRunner {
     // ggml workers stall each other at every barrier (see threads.ts). `--threads` flags are refused earlier.
     this.threads = Math.min(settings.threads ?? defaultThreadCount(), usableCpuCount());
     this.lastTransport = { kind: 'local-cpu', threads: this.threads };
+    this.grammars = new GrammarCache(llama);
     // node-llama-cpp caps a context's threads at llama.maxThreads (4 on a CPU build): an explicit wish wins.
     if (llama.maxThreads !== 0 && this.threads > llama.maxThreads) llama.maxThreads = this.threads;
   }
@@ -214,6 +217,8 @@ export class LlamaCppRunner implements ModelRunner {
     let run: Promise<GenerationOutcome> | undefined;
     let finished = false;
     try {
+      // Before a slot is taken: a schema that cannot be compiled is the request's error, at once.
+      const grammar = batch.responseFormat ? await this.grammars.get(batch.responseFormat) : undefined;
       try {
         sequence = await loaded.pool.acquire(controller.signal);
       } catch (error) {
@@ -231,6 +236,7 @@ export class LlamaCppRunner implements ModelRunner {
         sequence,
         format: mode === 'chat' ? loaded.format : undefined,
         batch,
+        grammar,
         signal: controller.signal,
         onText: (text) => channel.push(text),
       }).finally(() => channel.close());

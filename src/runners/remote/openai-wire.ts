@@ -63,6 +63,15 @@ export function requestBody(
   if (sampling.presencePenalty !== undefined) body.presence_penalty = sampling.presencePenalty;
   if (sampling.frequencyPenalty !== undefined) body.frequency_penalty = sampling.frequencyPenalty;
   if (sampling.seed !== undefined) body.seed = sampling.seed;
+  // Passed through as OpenAI spells it: the endpoint constrains decoding (or refuses, and says why).
+  const format = batch.responseFormat;
+  if (format?.type === 'json_object') body.response_format = { type: 'json_object' };
+  if (format?.type === 'json_schema') {
+    body.response_format = {
+      type: 'json_schema',
+      json_schema: { name: format.name ?? 'response', schema: format.schema, strict: true },
+    };
+  }
   return body;
 }
 

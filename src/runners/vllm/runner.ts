@@ -213,6 +213,16 @@ export class VllmRunner implements ModelRunner {
   private toCommand(batch: ExecuteBatch): AddCommand {
     if (this.disposed) throw runnerDisposed('vLLM');
     if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
+    if (batch.responseFormat) {
+      // Said, never ignored: an unconstrained answer where JSON was asked for would look like a success.
+      throw new UsageError(
+        'response_format is not supported by the vLLM runner yet: it cannot constrain decoding',
+        {
+          code: 'unsupported_response_format',
+          hint: 'use the llama.cpp runner (--runtime llama-cpp), or a remote endpoint that supports response_format',
+        },
+      );
+    }
     assertTextOnly(batch.messages, 'vLLM');
     const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
     return {

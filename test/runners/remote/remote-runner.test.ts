@@ -88,6 +88,18 @@ describe('remote runner: streaming', () => {
     expect(sent.body).not.toHaveProperty('top_k');
   });
 
+  it('passes a response format through as OpenAI spells it', async () => {
+    server = await startFakeServer((_req, res) => streamChat(res, ['{}']));
+    const remote = await runner(server.url);
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    await collect(
+      remote.execute({ ...batch('hi', 5), responseFormat: { type: 'json_schema', name: 'x', schema } }),
+    );
+    expect(server.requests[0]!.body).toMatchObject({
+      response_format: { type: 'json_schema', json_schema: { name: 'x', schema, strict: true } },
+    });
+  });
+
   it('is what createRunner builds for runtime "remote", ready: the endpoint was checked first', async () => {
     server = await startFakeServer((req, res) => {
       if (req.method === 'GET' && req.url === '/v1/models') {

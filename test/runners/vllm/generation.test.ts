@@ -93,6 +93,16 @@ describe('chat rendering', () => {
       'messages[0] contains an image_url part: the vLLM runner accepts text content only',
     );
   });
+
+  it('refuses a response format it cannot enforce, rather than answering free text', async () => {
+    env = useFakeVllm();
+    runner = await makeRunner();
+    const batch: ExecuteBatch = { ...chat('r1', 'hi'), responseFormat: { type: 'json_object' } };
+    await expect(collect(runner.execute(batch))).rejects.toMatchObject({
+      code: 'unsupported_response_format',
+      exitCode: 2,
+    });
+  });
 });
 
 describe('sampling, finish reasons and usage', () => {
