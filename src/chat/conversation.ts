@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExecuteBatch, Message, SamplingParams } from '../core/model-runner.js';
+import type { ExecuteBatch, Message, ResponseFormat, SamplingParams } from '../core/model-runner.js';
 
 /**
  * The messages of one chat. In `chat` mode every turn sends the whole history (system prompt, earlier turns,
@@ -14,6 +14,8 @@ export class Conversation {
     readonly mode: 'chat' | 'completion',
     readonly sampling: SamplingParams,
     readonly system: string | undefined,
+    /** Every answer constrained to this format (`chat --json-schema`); absent: free text. */
+    readonly responseFormat?: ResponseFormat,
   ) {}
 
   /** The batch for `prompt`, given everything said so far. */
@@ -33,6 +35,7 @@ export class Conversation {
       sampling: this.sampling,
       stream: true,
       mode: this.mode,
+      ...(this.responseFormat ? { responseFormat: this.responseFormat } : {}),
     };
   }
 

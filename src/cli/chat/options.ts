@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/errors.js';
-import type { SamplingParams } from '../../core/model-runner.js';
+import type { ResponseFormat, SamplingParams } from '../../core/model-runner.js';
+import { readJsonSchemaFlag } from './json-schema-flag.js';
 import { parseNumberFlag, type NumberRule } from '../../core/number-flag.js';
 import { parseTargetFlags, type TargetFlags, type TargetOptions } from '../target/flags.js';
 
@@ -13,6 +14,8 @@ export interface ChatFlags extends TargetFlags {
   topK?: string;
   seed?: string;
   json?: boolean;
+  /** `--json-schema <file>`: the answer is JSON valid against the schema in the file. */
+  jsonSchema?: string;
   /** `--yes`: provision gemma-local without asking when it does not exist yet. */
   yes?: boolean;
 }
@@ -22,6 +25,8 @@ export interface ChatOptions extends TargetOptions {
   system: string | undefined;
   prompt: string | undefined;
   json: boolean;
+  /** From `--json-schema`: the answer's format (one answer: needs --prompt or piped stdin). */
+  responseFormat: ResponseFormat | undefined;
   /** Download without asking when gemma-local must be provisioned first. */
   yes?: boolean;
   sampling: SamplingParams;
@@ -82,6 +87,7 @@ export function parseChatOptions(flags: ChatFlags): ChatOptions {
 
   return {
     ...parseTargetFlags(flags, 'chat'),
+    responseFormat: flags.jsonSchema === undefined ? undefined : readJsonSchemaFlag(flags.jsonSchema),
     system: flags.system === undefined || flags.system.trim() === '' ? undefined : flags.system,
     prompt: flags.prompt,
     json: flags.json === true,

@@ -1,6 +1,7 @@
 import type { ModelRunner } from '../../core/model-runner.js';
 import type { ResolvedTarget } from '../../core/target.js';
 import { Conversation } from '../../chat/conversation.js';
+import { UsageError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import { StopSignals } from '../../core/stop-signals.js';
 import { parseChatOptions, type ChatFlags, type ChatOptions } from './options.js';
@@ -38,6 +39,11 @@ async function chatSession(options: ChatOptions, context: ChatContext, stop: Sto
   const stderr = context.stderr ?? process.stderr;
   const interactive =
     options.prompt === undefined && !options.json && stdin.isTTY === true && stdout.isTTY === true;
+  if (interactive && options.responseFormat) {
+    throw new UsageError('--json-schema is for one answer: give the prompt with --prompt or on stdin', {
+      hint: 'e.g. atomr-infer chat --json-schema answer.json --prompt "…"',
+    });
+  }
   // Read (and validate) the prompt before paying for a model load; a signal while stdin is still open stops here.
   const prompt = interactive ? undefined : await untilStopped(readPrompt(options.prompt, stdin), stop);
   const target = await resolveTarget(options, { env, parallel: 1, yes: options.yes === true });
@@ -55,7 +61,13 @@ async function chatSession(options: ChatOptions, context: ChatContext, stop: Sto
       stderr.write(`atomr-infer: ${target.label} is a base model: completion mode (no chat template)\n`);
       if (options.system) stderr.write('atomr-infer: --system is ignored in completion mode\n');
     }
-    const conversation = new Conversation(target.spec.model, mode, options.sampling, options.system);
+    const conversation = new Conversation(
+      target.spec.model,
+      mode,
+      options.sampling,
+      options.system,
+      options.responseFormat,
+    );
 
     if (prompt === undefined) {
       // The TUI gives SIGINT the Ctrl-C key's meaning, so it holds a StopSignals of its own from here on.
