@@ -1,6 +1,7 @@
 // The same measurement through atomr-infer's llama.cpp runner (the built dist/, as the CLI uses it).
 //   node bench/lib/runner-llama.mjs '{"modelPath":"…","threads":1,"maxTokens":1200}'
-//   ("threads": null ⇒ the runner's default thread count; "deadlineMs" stops early and still reports tok/s)
+//   ("threads": null ⇒ the runner's default thread count; "deadlineMs" stops early and still reports tok/s;
+//    "responseFormat": decode under that format's grammar)
 /* global AbortController */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,6 +34,7 @@ export async function measureRunner(options) {
       messages: [{ role: 'user', content: options.prompt ?? BENCH_PROMPT }],
       sampling: { ...BENCH_SAMPLING, ...options.sampling, maxTokens },
       stream: true,
+      ...(options.responseFormat ? { responseFormat: options.responseFormat } : {}),
     },
     { signal: controller.signal },
   );
