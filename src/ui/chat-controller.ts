@@ -36,12 +36,18 @@ export interface ChatControllerOptions {
 }
 
 /**
- * Rendering may use at most this share of the main thread while tokens stream: node-llama-cpp hands every
+ * Rendering should use at most this share of the main thread while tokens stream: node-llama-cpp hands every
  * token to JavaScript, so a frame that takes 5 ms delays the next tokens by 5 ms. The gap between frames is
- * the last frame's cost divided by this share (80 ms floor, 1 s ceiling).
+ * the last frame's cost divided by this share, between the 80 ms floor and the 90 ms ceiling.
  */
 export const RENDER_BUDGET = 0.02;
-const MAX_FRAME_GAP_MS = 1_000;
+/**
+ * The visible text advances at least this often while an answer streams — 90 ms, so a late timer still keeps it
+ * under 100 ms (issue 12: with a 1 s ceiling, a 5–12 ms
+ * frame spaced frames 0.25–0.6 s apart, and the answer moved in jerks). Above it the budget gives way: a frame
+ * every 100 ms costs at most a few percent of the main thread, and decoding runs natively off it.
+ */
+export const MAX_FRAME_GAP_MS = 90;
 
 /**
  * The dim line under an answer cut off by a full context: why it stopped, and what the next turns will do
@@ -79,6 +85,8 @@ export class ChatController {
   private writer: SettledWriter | undefined;
   /** What the last frame cost (publish → React commit → Ink write), in ms. */
   private frameCostMs = 0;
+  /** When the last frame started drawing: the next one is due a frame gap after it, not after its cost. */
+  private lastFrameAt = 0;
   private readonly contextSize: number | undefined;
 
   constructor(
@@ -211,6 +219,7 @@ export class ChatController {
       ...(this.now ? { now: this.now } : {}),
     });
     const started = this.clock();
+    this.lastFrameAt = started;
     this.publish({
       history: [...this.state.history, this.withId({ kind: 'user', text: prompt })],
       live: { prompt, text: '', tokens: 0, ttftMs: undefined, tokensPerSecond: undefined },
@@ -243,6 +252,7 @@ export class ChatController {
     this.pending = '';
     const written = settled.length > 0 && this.writer !== undefined;
     const started = this.clock();
+    this.lastFrameAt = started;
     this.publish({
       // Without a writer, one history item per flush however many lines settled.
       history:
@@ -265,9 +275,14 @@ export class ChatController {
     });
   }
 
-  /** The pause before the next frame: at least flushMs, long enough to keep rendering within RENDER_BUDGET. */
+  /**
+   * The pause before the next frame: frames start at least flushMs apart, far enough apart to keep rendering
+   * within RENDER_BUDGET, and never more than MAX_FRAME_GAP_MS apart — counted from when the last frame started,
+   * so its own drawing time is part of the gap.
+   */
   private frameGapMs(): number {
-    return Math.min(MAX_FRAME_GAP_MS, Math.max(this.flushMs, this.frameCostMs / this.renderBudget));
+    const gap = Math.min(MAX_FRAME_GAP_MS, Math.max(this.flushMs, this.frameCostMs / this.renderBudget));
+    return Math.max(0, gap - (this.clock() - this.lastFrameAt));
   }
 
   private clock(): number {
