@@ -112,3 +112,8 @@ export function deploymentsFile(env: Env = process.env): string {
 export function benchResultsFile(env: Env = process.env): string {
   return join(stateDir(env), 'bench-results.jsonl');
 }
+
+/** What the probe last heard from the Hub about each repo (gating, file sizes), so the next probe need not ask. */
+export function hubFactsFile(env: Env = process.env): string {
+  return join(stateDir(env), 'hub-facts.json');
+}

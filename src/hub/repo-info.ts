@@ -23,6 +23,11 @@ export interface RepoInfo {
   revision: string;
   commit: string;
   files: RemoteFile[];
+  /**
+   * Whether downloads need an accepted licence and a token: the Hub's `gated` is `false`, `"auto"` or
+   * `"manual"`. Absent when the answer has no such field (a mirror that drops it).
+   */
+  gated?: boolean;
 }
 
 /** The cache blob name of a file, which is also its checksum: LFS sha256, else the git oid (the Hub's ETag). */
@@ -68,7 +73,16 @@ export function parseRepoInfo(json: unknown, repo: string, revision: string): Pa
     if (typeof parsed === 'string') return { ok: false, problem: `file #${index + 1} ${parsed}` };
     files.push(parsed);
   }
-  return { ok: true, info: { repo, revision, commit: json.sha, files } };
+  const gated =
+    json.gated === false
+      ? false
+      : json.gated === true || json.gated === 'auto' || json.gated === 'manual'
+        ? true
+        : undefined;
+  return {
+    ok: true,
+    info: { repo, revision, commit: json.sha, files, ...(gated === undefined ? {} : { gated }) },
+  };
 }
 
 function parseSibling(entry: unknown): RemoteFile | string {

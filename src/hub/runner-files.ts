@@ -63,10 +63,10 @@ export function selectGgufFiles(paths: readonly string[], spec: GgufSpec, repo: 
       ? paths.includes(spec.file)
         ? spec.file
         : undefined
-      : pickGgufFile(paths, spec.quant);
+      : pickGgufFile(paths, spec.quants);
   if (!first) {
     const ggufs = paths.filter((path) => path.toLowerCase().endsWith('.gguf') && !/mmproj/i.test(path));
-    const wanted = spec.kind === 'hf-file' ? `file ${spec.file}` : `a ${spec.quant} GGUF`;
+    const wanted = spec.kind === 'hf-file' ? `file ${spec.file}` : `${spec.quant} GGUF`;
     throw new ModelError(`${repo} has no ${wanted}`, {
       code: 'hub-gguf-not-found',
       hint: ggufs.length

@@ -158,24 +158,58 @@ export interface TokenFacts {
   path?: string;
 }
 
-export function tokenCheck(token: TokenFacts, repo: string, cached: boolean, endpoint: string): CheckResult {
+/** What is known about a repo's gating: from the Hub (asked now or remembered) or the catalog. */
+export interface GatingFacts {
+  gated: boolean;
+  /** The Hub answered 401/403 to the model-info request. */
+  refused?: boolean;
+  source: 'hub' | 'remembered' | 'catalog';
+}
+
+const LOGIN = '`hf auth login` (or set HF_TOKEN)';
+
+/**
+ * A token is needed only to download a gated repo (or one the Hub refuses to describe without one); a token that is
+ * set is always used. Only where it comes from is shown, never its value.
+ */
+export function tokenCheck(
+  token: TokenFacts,
+  repo: string,
+  cached: boolean,
+  endpoint: string,
+  gating: GatingFacts = { gated: false, source: 'catalog' },
+): CheckResult {
   const base = { name: 'hf-token' as const, runtime: 'vllm' as const };
   const where =
     token.source === 'token-file' ? `token file ${token.path ?? ''}`.trim() : (token.source ?? 'not set');
-  if (cached) {
+  const value = token.source ? `set (${where})` : 'not set';
+  const said = gating.source === 'catalog' ? 'the catalog says' : 'the Hub says';
+  if (cached) return { ...base, ok: true, value, reason: `not needed: ${repo} is already cached` };
+  if (gating.refused) {
+    return {
+      ...base,
+      ok: false,
+      value,
+      reason: token.source
+        ? `the Hub refuses ${repo} to the token from ${where} (HTTP 401/403): it is gated and that account has no access`
+        : `the Hub refuses ${repo} without a token (HTTP 401/403): it is gated or private`,
+      hint: `accept the licence at ${endpoint}/${repo} with your account, then run ${LOGIN}`,
+    };
+  }
+  if (!gating.gated) {
     return {
       ...base,
       ok: true,
-      value: token.source ? `set (${where})` : 'not set',
-      reason: `not needed: ${repo} is already cached`,
+      value,
+      ...(token.source ? {} : { reason: `not needed: ${said} ${repo} is not gated` }),
     };
   }
-  if (token.source) return { ...base, ok: true, value: `set (${where})` };
+  if (token.source) return { ...base, ok: true, value };
   return {
     ...base,
     ok: false,
-    value: 'not set',
-    reason: `${repo} is gated and not cached, so downloading it needs a Hugging Face token`,
-    hint: `accept the licence at ${endpoint}/${repo}, then run \`huggingface-cli login\` (or set HF_TOKEN)`,
+    value,
+    reason: `${said} ${repo} is gated, so downloading it needs a Hugging Face token`,
+    hint: `accept the licence at ${endpoint}/${repo}, then run ${LOGIN}`,
   };
 }

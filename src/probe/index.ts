@@ -6,6 +6,7 @@ import type { CommandRunner } from '../core/subprocess.js';
 import { scanMachine, type MachineFacts, type ScanOptions } from './scan.js';
 import type { ProbeReport } from './types.js';
 import { evaluateProbe } from './verdict.js';
+import { lookupHubFacts, type HubFacts } from './hub-facts.js';
 import { inspectWeights, type DownloadSizes } from './weights-facts.js';
 
 /**
@@ -16,6 +17,7 @@ import { inspectWeights, type DownloadSizes } from './weights-facts.js';
 
 export type { CheckName, CheckResult, GpuInfo, ProbeReport } from './types.js';
 export type { DownloadSizes } from './weights-facts.js';
+export type { HubFacts } from './hub-facts.js';
 export type { MachineFacts } from './scan.js';
 export { scanMachine } from './scan.js';
 export { pythonFromEnv } from './python-facts.js';
@@ -25,8 +27,11 @@ export interface ProbeOptions {
   settings: Settings;
   env?: NodeJS.ProcessEnv;
   commands?: CommandRunner;
-  /** Real sizes read from the Hub; without them the catalog's approximate sizes are used. */
-  downloadSizes?: DownloadSizes;
+  /**
+   * What the Hub says about the model's repos (gating, sizes). By default the probe asks it (hub-facts.ts: under
+   * 1.5 s, concurrently with the scan, remembered in the state directory); offline, the catalog's facts.
+   */
+  hubFacts?: Promise<HubFacts>;
   /** A scan already started with `scanMachine` (so it overlaps the caller's own start-up work). */
   scan?: Promise<MachineFacts>;
   /** Fixture roots and per-check timeouts, for tests. */
@@ -37,6 +42,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const started = performance.now();
   const { settings } = options;
   const env = options.env ?? process.env;
+  // Started before the scan is awaited, so the Hub request overlaps nvidia-smi and the Python spawn.
+  const hub =
+    options.hubFacts ?? lookupHubFacts({ model: settings.model, ggufOverride: settings.ggufOverride, env });
   let scan = options.scan;
   let facts = scan ? await scan : undefined;
   // A pre-started scan asked a different interpreter (settings came from elsewhere): ask the right one.
@@ -54,7 +62,12 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   // and a child could echo it.
   if (token && token.source !== 'token-file')
     readHfToken({ ...env, HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '' });
-  const downloadSizes = options.downloadSizes ?? {};
+  const hubFacts = await hub;
+  const downloadSizes: DownloadSizes = {
+    ...(hubFacts.vllm.bytes ? { vllmBytes: hubFacts.vllm.bytes } : {}),
+    ...(hubFacts.gguf?.bytes ? { ggufBytes: hubFacts.gguf.bytes } : {}),
+    ...(hubFacts.gguf?.file ? { ggufFile: hubFacts.gguf.file } : {}),
+  };
   const report = evaluateProbe({
     settings,
     facts,
@@ -67,6 +80,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       ),
     // Only where the token comes from: its value never leaves paths.ts.
     token: token ? { source: token.source, ...(token.path ? { path: token.path } : {}) } : {},
+    hub: hubFacts,
     offline: hfOffline(env),
     endpoint: hfEndpoint(env),
     pythonFromEnv: Boolean(env[ENV.python]?.trim()),
@@ -94,6 +108,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     ...(report.selectedGpu ? { selectedGpu: report.selectedGpu } : {}),
     ...(report.weights ? { weights: report.weights } : {}),
     ...(report.notes ? { notes: report.notes } : {}),
+    ...(report.hub ? { hub: report.hub } : {}),
     elapsedMs,
   };
   // Last line of defence: child output quoted during the scan was redacted before the token file was read

@@ -3,11 +3,17 @@ import { getVariant, type VariantId } from '../core/catalog.js';
 import type { Settings } from '../core/settings.js';
 import { describeGpu } from './checks.js';
 import { bestGpu } from './nvidia-smi.js';
-import { DISK_HEADROOM_GIB, LLAMACPP_CONTEXT_CANDIDATES, llamaCppNeedGiB } from './requirements.js';
+import {
+  DISK_HEADROOM_GIB,
+  LLAMACPP_CONTEXT_CANDIDATES,
+  llamaCppNeedGiB,
+  vllmMemoryPlan,
+  type VllmMemoryPlan,
+} from './requirements.js';
 import type { MachineFacts } from './scan.js';
 import type { CheckResult, GpuInfo } from './types.js';
 import type { WeightsFacts } from './weights-facts.js';
-import { formatGiB, formatNeedGiB } from './units.js';
+import { bytesToGiB, formatGiB, formatNeedGiB } from './units.js';
 
 /** The vram, ram and disk checks: free memory and space against what the variant needs. */
 
@@ -16,9 +22,11 @@ export interface VramAssessment {
   gpu?: GpuInfo;
 }
 
-export function vramCheck(facts: MachineFacts, settings: Settings): VramAssessment {
+export function vramCheck(facts: MachineFacts, settings: Settings, weights: WeightsFacts): VramAssessment {
   const variant = getVariant(settings.model);
-  const floor = variant.minVramGiB;
+  const util = settings.gpuMemoryUtilization;
+  const planFor = (totalGiB: number): VllmMemoryPlan =>
+    vllmMemoryPlan(variant, weights.vllm.sizeGiB, totalGiB, util, settings.maxModelLen);
   const fail = (value: string, reason: string, hint?: string): VramAssessment => ({
     check: { name: 'vram', ok: false, value, reason, ...(hint ? { hint } : {}), runtime: 'vllm' },
   });
@@ -29,7 +37,12 @@ export function vramCheck(facts: MachineFacts, settings: Settings): VramAssessme
       ? `use llama.cpp instead: ${ENV.runtime}=llama-cpp (or --runtime auto)`
       : undefined;
   if (gpu.status === 'absent') {
-    return fail('no NVIDIA GPU', `vLLM needs an NVIDIA GPU with ${formatNeedGiB(floor)} free`, elsewhere);
+    const least = planFor(0).minNeedGiB;
+    return fail(
+      'no NVIDIA GPU',
+      `vLLM needs an NVIDIA GPU with ${formatNeedGiB(least)} for ${settings.model}`,
+      elsewhere,
+    );
   }
   if (gpu.status === 'failed') return fail('unknown', 'nvidia-smi failed, so free VRAM is unknown', gpu.hint);
   if (gpu.visible.length === 0) {
@@ -49,43 +62,66 @@ export function vramCheck(facts: MachineFacts, settings: Settings): VramAssessme
   }
   const where = `${formatGiB(best.freeGiB)} free on ${describeGpu(best)}`;
   const free = best.freeGiB;
-  const util = settings.gpuMemoryUtilization;
-  const reserved = util * best.totalGiB;
+  const total = best.totalGiB;
+  const plan = planFor(total);
+  const reserved = plan.budgetGiB;
+  const share = `gpu_memory_utilization ${util} × ${formatGiB(total)} = ${formatNeedGiB(reserved)}`;
   const freeMore = 'free GPU memory: `nvidia-smi` lists the processes using it';
-  if (free < floor) {
-    const smaller = smallerVariantHint(
-      settings.model,
-      (fb) => getVariant(fb).minVramGiB <= free && reserved <= free,
-    );
-    return {
-      ...fail(where, `${settings.model} needs ${formatNeedGiB(floor)} free VRAM`, smaller ?? freeMore),
-      gpu: best,
-    };
-  }
-  if (reserved > best.freeGiB) {
-    const suggested = Math.floor((best.freeGiB / best.totalGiB) * 100 - 1) / 100;
-    const hint =
-      suggested > 0 && suggested * best.totalGiB >= floor
-        ? `lower the share vLLM reserves: ${ENV.gpuMemoryUtilization}=${suggested.toFixed(2)}`
-        : freeMore;
+  if (plan.cpuOffloadGiB === undefined) {
+    // Even with every movable weight offloaded to the CPU, vLLM's accounting does not fit its share of the GPU.
+    const utilNeeded = Math.ceil((plan.minNeedGiB / total) * 100) / 100;
+    const raise =
+      utilNeeded <= 0.95 && utilNeeded * total <= free
+        ? `let vLLM use more of the GPU: ${ENV.gpuMemoryUtilization}=${utilNeeded.toFixed(2)}`
+        : undefined;
+    const smaller = smallerVariantHint(settings.model, (fallback) => {
+      const other = vllmMemoryPlan(
+        getVariant(fallback),
+        bytesToGiB(getVariant(fallback).safetensorsBytes),
+        total,
+        util,
+        settings.maxModelLen,
+      );
+      return other.cpuOffloadGiB !== undefined && reserved <= free;
+    });
     return {
       ...fail(
         where,
-        `gpu_memory_utilization ${util} × ${formatGiB(best.totalGiB)} = ${formatNeedGiB(reserved)} is more than is free, and vLLM refuses to start`,
-        hint,
+        `${settings.model} needs ${formatNeedGiB(plan.minNeedGiB)} of GPU memory (${describePlan(plan, true)}) but vLLM may use ${share}`,
+        raise ?? smaller ?? elsewhere ?? freeMore,
       ),
       gpu: best,
     };
   }
+  if (reserved > free) {
+    const suggested = Math.floor((free / total) * 100 - 1) / 100;
+    const hint =
+      suggested > 0 && suggested * total >= plan.minNeedGiB
+        ? `lower the share vLLM reserves: ${ENV.gpuMemoryUtilization}=${suggested.toFixed(2)}`
+        : freeMore;
+    return {
+      ...fail(where, `${share} is more than is free, and vLLM refuses to start`, hint),
+      gpu: best,
+    };
+  }
+  const offload = plan.cpuOffloadGiB > 0 ? `, ${plan.cpuOffloadGiB} GiB of weights offloaded to the CPU` : '';
   return {
     check: {
       name: 'vram',
       ok: true,
-      value: `${where}; vLLM reserves ${formatNeedGiB(reserved)} (${util} × ${formatGiB(best.totalGiB)})`,
+      value: `${where}; vLLM reserves ${formatNeedGiB(reserved)} (${util} × ${formatGiB(total)}) and needs ${formatNeedGiB(plan.needGiB)} (${describePlan(plan, false)})${offload}`,
       runtime: 'vllm',
     },
     gpu: best,
   };
+}
+
+/** `weights 14.9 GiB + activations 2.0 GiB + non-torch 1.0 GiB + KV cache 2.2 GiB for 131072 tokens`. */
+function describePlan(plan: VllmMemoryPlan, resident: boolean): string {
+  const weights = resident
+    ? `weights that stay on the GPU ${formatNeedGiB(plan.residentGiB)}`
+    : `weights ${formatNeedGiB(plan.weightsGiB)}`;
+  return `${weights} + activations ${formatNeedGiB(plan.activationGiB)} + non-torch ${formatNeedGiB(plan.nonTorchGiB)} + KV cache ${formatNeedGiB(plan.kvCacheGiB)} for ${plan.maxModelLen} tokens`;
 }
 
 /** `the smaller X fits: ATOMR_INFER_GEMMA_MODEL=X` when the variant has a fallback that passes `fits`. */

@@ -1,5 +1,6 @@
 import type { Settings } from '../core/settings.js';
-import { VLLM_MAX_NUM_SEQS, VLLM_RESERVE_GIB } from './requirements.js';
+import { getVariant } from '../core/catalog.js';
+import { VLLM_MAX_NUM_SEQS, vllmMemoryPlan } from './requirements.js';
 import { threadCountFor } from '../core/cpu-threads.js';
 import type { LlamaCppReadyConfig, VllmReadyConfig } from '../core/ready-config.js';
 import type { GpuInfo } from './types.js';
@@ -9,15 +10,20 @@ import type { WeightsFacts } from './weights-facts.js';
 /** The runner configuration provisioning would use when the probe says ready. */
 
 /**
- * GiB of weights vLLM must keep in CPU memory: what the weights plus a short-context reserve need beyond the
- * share of the GPU vLLM may take (gpu_memory_utilization × total), rounded up to 0.5 GiB. Zero when it fits.
+ * GiB of weights vLLM must keep in CPU memory: what vLLM's accounting (requirements.ts `vllmMemoryPlan`) needs
+ * beyond the share of the GPU vLLM may take (gpu_memory_utilization × total), rounded up to 0.5 GiB. Zero when
+ * it fits; the most that can move when even that is not enough (the vram check has then failed already).
  * `ATOMR_INFER_GEMMA_CPU_OFFLOAD_GB` overrides it.
  */
-export function derivedCpuOffloadGiB(weightsGiB: number, util: number, gpu: GpuInfo): number {
-  const budget = util * (gpu.totalGiB ?? 0);
-  const shortfall = weightsGiB + VLLM_RESERVE_GIB - budget;
-  if (shortfall <= 0) return 0;
-  return Math.min(Math.ceil(shortfall * 2) / 2, Math.ceil(weightsGiB * 2) / 2);
+export function derivedCpuOffloadGiB(settings: Settings, weightsGiB: number, gpu: GpuInfo): number {
+  const plan = vllmMemoryPlan(
+    getVariant(settings.model),
+    weightsGiB,
+    gpu.totalGiB ?? 0,
+    settings.gpuMemoryUtilization,
+    settings.maxModelLen,
+  );
+  return plan.cpuOffloadGiB ?? Math.ceil((plan.weightsGiB - plan.residentGiB) * 100) / 100;
 }
 
 export function vllmReadyConfig(settings: Settings, weights: WeightsFacts, gpu: GpuInfo): VllmReadyConfig {
@@ -29,8 +35,7 @@ export function vllmReadyConfig(settings: Settings, weights: WeightsFacts, gpu: 
     ...(settings.maxModelLen === undefined ? {} : { max_model_len: settings.maxModelLen }),
     enforce_eager: true,
     max_num_seqs: VLLM_MAX_NUM_SEQS,
-    cpu_offload_gb:
-      settings.cpuOffloadGb ?? derivedCpuOffloadGiB(weights.vllm.sizeGiB, settings.gpuMemoryUtilization, gpu),
+    cpu_offload_gb: settings.cpuOffloadGb ?? derivedCpuOffloadGiB(settings, weights.vllm.sizeGiB, gpu),
   };
 }
 

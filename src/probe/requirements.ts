@@ -1,4 +1,5 @@
-import { BYTES_PER_GIB } from './units.js';
+import { GEMMA_CONTEXT_LENGTH, type GemmaVariant } from '../core/catalog.js';
+import { BYTES_PER_GIB, bytesToGiB } from './units.js';
 
 /**
  * The probe's sizing rules in one place (documented in docs/probe.md). They are estimates with a margin:
@@ -20,11 +21,89 @@ export const KV_GIB_PER_TOKEN = (80 * 1024) / BYTES_PER_GIB;
 /** llama.cpp compute buffers, the tokenizer/vocabulary and Node's own heap. */
 export const LLAMACPP_OVERHEAD_GIB = 0.5;
 
-/** GPU memory vLLM needs beyond the weights for a short-context KV cache and activations. */
-export const VLLM_RESERVE_GIB = 1;
-
 /** vLLM engine defaults the probe proposes: sized for a local, single-user model. */
 export const VLLM_MAX_NUM_SEQS = 16;
+
+/**
+ * The profiled activation peak vLLM measures in `profile_run()` (torch_peak_increase): the dummy batch of
+ * `max_num_batched_tokens` through the decoder, the encoder dummy batch of a multimodal model (Gemma 4's vision
+ * and audio towers), and the logits of the 262,144-token vocabulary. 1–2 GiB at default settings: the upper end,
+ * so the probe rather says "does not fit" than promises a start vLLM refuses.
+ */
+export const VLLM_ACTIVATION_PEAK_GIB = 2;
+
+/** Memory that is not torch's (non_torch_increase): the CUDA context, cuBLAS workspaces, NCCL; 0.5–1 GiB. */
+export const VLLM_NON_TORCH_GIB = 1;
+
+/**
+ * vLLM's own accounting (vllm/v1/worker/gpu_worker.py `determine_available_memory`, vllm/utils/mem_utils.py
+ * `memory_profiling`), the one formula the vram check and `cpu_offload_gb` both follow:
+ *
+ *   weights − cpu_offload + activation peak + non-torch + KV cache for max_model_len  ≤  total × gpu_memory_utilization
+ *
+ * - weights: the safetensors bytes (measured in the cache, read from the Hub, or the catalog's); vLLM's
+ *   `model_memory_usage`.
+ * - cpu_offload: `cpu_offload_gb` GiB moved to pinned CPU memory; at most weights − the variant's
+ *   `gpuResidentBytes` (the PLE table and the towers, which the offloader cannot move).
+ * - activation peak, non-torch: the constants above (vLLM profiles them; we cannot without loading the model).
+ * - KV cache: vLLM refuses to start unless one request of `max_model_len` tokens fits ("To serve at least one
+ *   request with the model's max seq len …"); `max_model_len` defaults to the model's 131,072.
+ * - total × gpu_memory_utilization: vLLM's `requested_memory`; it must also be free at start, or vLLM raises
+ *   "Free memory on device … is less than desired GPU memory utilization" (the vram check's second test).
+ * CUDA graphs are left out: the probe's config sets `enforce_eager`, which skips their capture.
+ */
+export interface VllmMemoryPlan {
+  weightsGiB: number;
+  /** The least the weights can shrink to on the GPU (everything the offloader can move, moved). */
+  residentGiB: number;
+  activationGiB: number;
+  nonTorchGiB: number;
+  kvCacheGiB: number;
+  maxModelLen: number;
+  /** total × gpu_memory_utilization. */
+  budgetGiB: number;
+  /** Everything on the GPU without offloading. */
+  needGiB: number;
+  /** Everything on the GPU with the most offloading. */
+  minNeedGiB: number;
+  /** GiB of weights to offload (0.5 steps) so the need fits the budget; `undefined` when nothing makes it fit. */
+  cpuOffloadGiB: number | undefined;
+}
+
+export function vllmMemoryPlan(
+  variant: Pick<GemmaVariant, 'gpuResidentBytes' | 'kvBytesPerToken' | 'slidingKvBytes'>,
+  weightsGiB: number,
+  totalGiB: number,
+  util: number,
+  maxModelLen: number = GEMMA_CONTEXT_LENGTH,
+): VllmMemoryPlan {
+  const kvCacheGiB = bytesToGiB(maxModelLen * variant.kvBytesPerToken + variant.slidingKvBytes);
+  const residentGiB = Math.min(weightsGiB, bytesToGiB(variant.gpuResidentBytes));
+  const rest = VLLM_ACTIVATION_PEAK_GIB + VLLM_NON_TORCH_GIB + kvCacheGiB;
+  const budgetGiB = util * totalGiB;
+  const needGiB = weightsGiB + rest;
+  const minNeedGiB = residentGiB + rest;
+  const shortfall = needGiB - budgetGiB;
+  const cpuOffloadGiB =
+    shortfall <= 0
+      ? 0
+      : minNeedGiB > budgetGiB
+        ? undefined
+        : // minNeed ≤ budget means moving everything movable is enough, so the rounded step never exceeds that.
+          Math.min(Math.ceil(shortfall * 2) / 2, Math.ceil((weightsGiB - residentGiB) * 100) / 100);
+  return {
+    weightsGiB,
+    residentGiB,
+    activationGiB: VLLM_ACTIVATION_PEAK_GIB,
+    nonTorchGiB: VLLM_NON_TORCH_GIB,
+    kvCacheGiB,
+    maxModelLen,
+    budgetGiB,
+    needGiB,
+    minNeedGiB,
+    cpuOffloadGiB,
+  };
+}
 
 export function llamaCppNeedGiB(ggufGiB: number, contextSize: number): number {
   return ggufGiB + contextSize * KV_GIB_PER_TOKEN + LLAMACPP_OVERHEAD_GIB;

@@ -66,6 +66,15 @@ export interface ProbeReport {
    */
   selectedGpu?: GpuInfo;
   weights?: ProbeWeights;
+  /**
+   * Where gating and download sizes came from: `hub` (asked now), `remembered` (an earlier probe's answer, in the
+   * state directory) or `catalog` (offline, timed out, unreachable); and whether each repo is gated.
+   */
+  hub?: {
+    source: 'hub' | 'remembered' | 'catalog';
+    vllm: { repo: string; gated: boolean };
+    gguf?: { repo: string; gated: boolean };
+  };
   /** Sentences worth knowing that are not failures (auto-provisioning off, CUDA_VISIBLE_DEVICES, estimates). */
   notes?: string[];
   /** How long the probe took, in milliseconds. */

@@ -8,8 +8,10 @@ import {
   systemCheck,
   tokenCheck,
   vllmCheck,
+  type GatingFacts,
   type TokenFacts,
 } from './checks.js';
+import type { HubFacts } from './hub-facts.js';
 import {
   diskCheck,
   llamaCppGpu,
@@ -36,6 +38,8 @@ export interface EvaluationInput {
   /** The weights facts for a variant (called again for the smaller fallback variant). */
   weightsFor(model: VariantId): WeightsFacts;
   token: TokenFacts;
+  /** What the Hub said about the model's repos (for the model asked about; a fallback variant uses the catalog). */
+  hub?: HubFacts;
   /** HF_HUB_OFFLINE is set. */
   offline: boolean;
   endpoint: string;
@@ -66,8 +70,14 @@ function assess(input: EvaluationInput, model: VariantId): Assessment {
   const weights = input.weightsFor(model);
   const python = pythonCheck(facts.python, input.pythonFromEnv);
   const vllm = vllmCheck(facts.python, python.ok);
-  const token = tokenCheck(input.token, weights.vllm.repo, weights.vllm.cached, input.endpoint);
-  const vram = vramCheck(facts, settings);
+  const token = tokenCheck(
+    input.token,
+    weights.vllm.repo,
+    weights.vllm.cached,
+    input.endpoint,
+    gatingFor(input, model),
+  );
+  const vram = vramCheck(facts, settings, weights);
   const fallbackFits = (fallback: VariantId): boolean => {
     const smaller = assess(input, fallback);
     return smaller.blockers['llama-cpp'].length === 0;
@@ -104,6 +114,19 @@ function assess(input: EvaluationInput, model: VariantId): Assessment {
       'llama-cpp': [...failing([ram.check]), ...diskBlocker(disk.llamaCpp)],
     },
   };
+}
+
+/** The Hub's answer for the model it was asked about; the catalog's `gated` for any other (a fallback variant). */
+function gatingFor(input: EvaluationInput, model: VariantId): GatingFacts {
+  const hub = input.hub;
+  if (hub && hub.vllm.repo === model) {
+    return {
+      gated: hub.vllm.gated,
+      ...(hub.vllm.refused ? { refused: true } : {}),
+      source: hub.source === 'catalog' ? 'catalog' : hub.source,
+    };
+  }
+  return { gated: getVariant(model).gated, source: 'catalog' };
 }
 
 function chooseRuntime(assessment: Assessment, requested: Settings['runtime']): Runtime | null {
@@ -143,6 +166,7 @@ export function evaluateProbe(input: EvaluationInput): ProbeReport {
     );
   }
   const { weights } = assessment;
+  if (input.hub?.note) notes.push(input.hub.note);
   if (weights.vllm.sizeSource === 'estimate' || weights.gguf.sizeSource === 'estimate') {
     notes.push('download sizes are the catalog’s estimates until the weights are pulled');
   }
@@ -169,6 +193,15 @@ export function evaluateProbe(input: EvaluationInput): ProbeReport {
       },
     },
     ...(selectedGpu ? { selectedGpu: publicGpu(selectedGpu) } : {}),
+    ...(input.hub
+      ? {
+          hub: {
+            source: input.hub.source,
+            vllm: { repo: input.hub.vllm.repo, gated: input.hub.vllm.gated },
+            ...(input.hub.gguf ? { gguf: { repo: input.hub.gguf.repo, gated: input.hub.gguf.gated } } : {}),
+          },
+        }
+      : {}),
   };
 
   if (runtime === 'vllm' && assessment.vram.gpu) {

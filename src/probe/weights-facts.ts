@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { getVariant, type VariantId } from '../core/catalog.js';
 import { cachedCommit, cachedSnapshotFiles, snapshotPath } from '../hub/cache-layout.js';
 import { ggufSpecFor, locateGguf, type GgufSpec } from '../hub/gguf-source.js';
-import { bytesToGiB, gbToBytes, roundGiB } from './units.js';
+import { bytesToGiB, roundGiB } from './units.js';
 
 /**
  * Whether each runtime's weights are already in the Hugging Face cache (then no token, download or disk space
@@ -14,6 +14,8 @@ export interface DownloadSizes {
   vllmBytes?: number;
   /** Bytes of the GGUF file the llama.cpp runner would download. */
   ggufBytes?: number;
+  /** The GGUF file the quant preference chain picked from the Hub's listing. */
+  ggufFile?: string;
 }
 
 export interface WeightsFacts {
@@ -47,17 +49,19 @@ export function inspectWeights(
 ): WeightsFacts {
   const variant = getVariant(model);
   const vllmCached = cachedSafetensorsBytes(cacheDir, model);
-  const vllmSize = pickSize(vllmCached, sizes.vllmBytes, gbToBytes(variant.approxDownloadGB));
+  const vllmSize = pickSize(vllmCached, sizes.vllmBytes, variant.safetensorsBytes);
 
   const spec = ggufSpecFor(model, ggufOverride);
   const located = locateGguf(spec, cacheDir);
   const ggufBytes = located ? fileSize(located.path) : undefined;
-  const ggufSize = pickSize(ggufBytes, sizes.ggufBytes, gbToBytes(variant.gguf.approxSizeGB));
+  const ggufSize = pickSize(ggufBytes, sizes.ggufBytes, expectedGgufBytes(model, spec));
+  // The file itself once it is known (in the cache, or picked from the Hub's listing), else the spec.
+  const file = located?.file ?? (spec.kind === 'hf-quant' ? sizes.ggufFile : undefined);
   return {
     vllm: { repo: model, cached: vllmCached !== undefined, ...sizeFields(vllmSize) },
     gguf: {
       spec,
-      label: ggufLabel(spec),
+      label: file && spec.kind !== 'local' ? `hf:${spec.repo}/${file}` : ggufLabel(spec),
       cached: located !== undefined,
       ...(located ? { path: located.path } : {}),
       ...sizeFields(ggufSize),
@@ -83,10 +87,22 @@ function pickSize(
   return { bytes: estimate, source: 'estimate' };
 }
 
+/** `hf:<repo>` (the catalog's quant chain), `hf:<repo>:<quant>`, `hf:<repo>/<file>` or the local path. */
 export function ggufLabel(spec: GgufSpec): string {
   if (spec.kind === 'local') return spec.path;
   if (spec.kind === 'hf-file') return `hf:${spec.repo}/${spec.file}`;
-  return `hf:${spec.repo}:${spec.quant}`;
+  return spec.quants.length === 1 ? `hf:${spec.repo}:${spec.quant}` : `hf:${spec.repo}`;
+}
+
+/**
+ * The catalog's size for a GGUF spec: Google's QAT file when the override names it (or its repo), else the
+ * variant's expected file (the nearest guess for any other repo: the same model at a similar quant).
+ */
+export function expectedGgufBytes(model: VariantId, spec: GgufSpec): number {
+  const variant = getVariant(model);
+  const qat = variant.qatGguf;
+  if (qat && spec.kind !== 'local' && spec.repo === qat.repo) return qat.bytes;
+  return variant.gguf.expectedBytes;
 }
 
 /**

@@ -193,14 +193,14 @@ describe('unknown model ids suggest the closest supported id', () => {
 });
 
 describe('catalog', () => {
-  it('holds the four ids with the seeded floors, sizes and fallbacks', () => {
+  it('holds the four ids with their real sizes (bytes), gating and fallbacks', () => {
     expect(
-      GEMMA_VARIANTS.map((v) => [v.id, v.instructionTuned, v.minVramGiB, v.approxDownloadGB, v.fallback]),
+      GEMMA_VARIANTS.map((v) => [v.id, v.instructionTuned, v.gated, v.safetensorsBytes, v.fallback]),
     ).toEqual([
-      ['google/gemma-4-E2B', false, 2.5, 4, null],
-      ['google/gemma-4-E2B-it', true, 2.5, 4, null],
-      ['google/gemma-4-E4B', false, 4.5, 7, 'google/gemma-4-E2B'],
-      ['google/gemma-4-E4B-it', true, 4.5, 7, 'google/gemma-4-E2B-it'],
+      ['google/gemma-4-E2B', false, false, 10_246_621_918, null],
+      ['google/gemma-4-E2B-it', true, false, 10_246_621_918, null],
+      ['google/gemma-4-E4B', false, false, 15_992_595_884, 'google/gemma-4-E2B'],
+      ['google/gemma-4-E4B-it', true, false, 15_992_595_884, 'google/gemma-4-E2B-it'],
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter } from '../../src/core/retry.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY } from '../../src/hub/retry.js';
+import { quantSpec } from '../../src/hub/gguf-source.js';
 import { selectGgufFiles, selectVllmFiles } from '../../src/hub/runner-files.js';
 
 describe('what a runner needs from a repo', () => {
@@ -48,19 +49,35 @@ describe('what a runner needs from a repo', () => {
       'Q4_K_M/m-Q4_K_M-00001-of-00002.gguf',
       'm-Q8_0.gguf',
     ];
-    expect(selectGgufFiles(listing, { kind: 'hf-quant', repo: 'o/r', quant: 'q4_k_m' }, 'o/r')).toEqual([
+    expect(selectGgufFiles(listing, quantSpec('o/r', 'q4_k_m'), 'o/r')).toEqual([
       'Q4_K_M/m-Q4_K_M-00001-of-00002.gguf',
       'Q4_K_M/m-Q4_K_M-00002-of-00002.gguf',
     ]);
   });
 
+  it('llama.cpp: the catalog chain takes the first quant present (no Q4_K_M: Q4_0), never mmproj', () => {
+    const chain = quantSpec('o/r');
+    const noQ4KM = [
+      'gemma-4-E2B-it-Q8_0.gguf',
+      'gemma-4-E2B-it-Q4_0.gguf',
+      'mmproj-gemma-4-E2B-it-Q4_K_M.gguf',
+    ];
+    expect(selectGgufFiles(noQ4KM, chain, 'o/r')).toEqual(['gemma-4-E2B-it-Q4_0.gguf']);
+    expect(selectGgufFiles([...noQ4KM, 'gemma-4-E2B-it-Q4_K_M.gguf'], chain, 'o/r')).toEqual([
+      'gemma-4-E2B-it-Q4_K_M.gguf',
+    ]);
+    // Google's QAT repo: `_q4_0-it` naming, and a projector that must not be taken for the model.
+    expect(selectGgufFiles(['gemma-4-E4B-it-mmproj.gguf', 'gemma-4-E4B_q4_0-it.gguf'], chain, 'o/r')).toEqual(
+      ['gemma-4-E4B_q4_0-it.gguf'],
+    );
+    expect(() => selectGgufFiles(['mmproj-m-Q8_0.gguf'], chain, 'o/r')).toThrow(
+      'o/r has no Q4_K_M, Q4_0, Q5_K_M or Q8_0 GGUF',
+    );
+  });
+
   it('llama.cpp: a missing quant lists what the repo has', () => {
     expect(() =>
-      selectGgufFiles(
-        ['m-Q8_0.gguf', 'mmproj-m-f16.gguf'],
-        { kind: 'hf-quant', repo: 'o/r', quant: 'Q4_K_M' },
-        'o/r',
-      ),
+      selectGgufFiles(['m-Q8_0.gguf', 'mmproj-m-f16.gguf'], quantSpec('o/r', 'Q4_K_M'), 'o/r'),
     ).toThrow(expect.objectContaining({ hint: expect.stringContaining('available: m-Q8_0.gguf;') }));
   });
 });

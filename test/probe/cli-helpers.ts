@@ -50,7 +50,8 @@ export function createSandbox(): Sandbox {
     home,
     cacheDir,
     env(extra = {}) {
-      return { PATH: bin.dir, HOME: home, LANG: 'C.UTF-8', ...extra };
+      // No real Hub: a loopback port nothing listens on refuses at once (tests that need one start the fake Hub).
+      return { PATH: bin.dir, HOME: home, LANG: 'C.UTF-8', HF_ENDPOINT: 'http://127.0.0.1:9', ...extra };
     },
     cleanup() {
       bin.cleanup();

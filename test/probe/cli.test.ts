@@ -72,7 +72,7 @@ describe('atomr-infer probe --json', () => {
           gpu_memory_utilization: 0.5,
           enforce_eager: true,
           max_num_seqs: 16,
-          cpu_offload_gb: 0,
+          cpu_offload_gb: 8.5,
         },
       });
       expect(check(report, 'vllm')).toMatchObject({ ok: true, value: 'vLLM 0.9.1' });
@@ -205,7 +205,7 @@ describe('human output', () => {
     expect(result.stdout).toMatch(/✗ vram\s+vLLM\s+no NVIDIA GPU/);
     expect(result.stdout).toContain('Verdict: ready — llama.cpp serves google/gemma-4-E4B-it');
     expect(result.stdout).toMatch(
-      /config: gguf=hf:ggml-org\/gemma-4-E4B-it-GGUF:Q4_K_M gpuLayers=0 contextSize=\d+ threads=\d+ gpu=false/,
+      /config: gguf=hf:ggml-org\/gemma-4-E4B-it-GGUF gpuLayers=0 contextSize=\d+ threads=\d+ gpu=false/,
     );
   });
 

@@ -1,3 +1,4 @@
+import { quantSpec } from '../../src/hub/gguf-source.js';
 import { resolveSettings, type Settings } from '../../src/core/settings.js';
 import type { GpuFacts } from '../../src/probe/gpu-facts.js';
 import { parseNvidiaSmiCsv, type ParsedNvidiaGpu } from '../../src/probe/nvidia-smi.js';
@@ -56,15 +57,16 @@ export function weights(
     vllm: {
       repo: model,
       cached: overrides.vllmCached ?? false,
-      sizeGiB: e4b ? 6.52 : 3.73,
+      // The catalog's safetensors bytes in GiB.
+      sizeGiB: e4b ? 14.89 : 9.54,
       sizeSource: 'estimate',
     },
     gguf: {
-      spec: { kind: 'hf-quant', repo, quant: 'Q4_K_M' },
-      label: `hf:${repo}:Q4_K_M`,
+      spec: quantSpec(repo),
+      label: `hf:${repo}`,
       cached: overrides.ggufCached ?? false,
       ...(overrides.ggufCached ? { path: `/cache/${repo}/model-Q4_K_M.gguf` } : {}),
-      sizeGiB: e4b ? 4.66 : 2.89,
+      sizeGiB: e4b ? 4.97 : 2.89,
       sizeSource: 'estimate',
     },
   };

@@ -41,7 +41,7 @@ describe('formatProbeReport', () => {
     ]);
     expect(text).toContain('Verdict: ready — vLLM serves google/gemma-4-E4B-it');
     expect(text).toContain(
-      'config: dtype=auto gpu_memory_utilization=0.5 enforce_eager=true max_num_seqs=16 cpu_offload_gb=0',
+      'config: dtype=auto gpu_memory_utilization=0.5 enforce_eager=true max_num_seqs=16 cpu_offload_gb=8.5',
     );
     expect(text).toContain('gpu: NVIDIA GeForce RTX 3090 (GPU 1, GPU-9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff)');
     expect(text).not.toContain('\u001b[');

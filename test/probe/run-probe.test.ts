@@ -29,6 +29,9 @@ function cannedRunner(answers: Record<string, CommandResult>): CommandRunner & {
   };
 }
 
+/** No Hub here: a loopback port nothing listens on refuses at once, so the catalog's facts stand in. */
+const CLOSED_PORT = 'http://127.0.0.1:9';
+
 describe('runProbe', () => {
   it('runs nvidia-smi and ONE python spawn through the injected runner', async () => {
     const commands = cannedRunner({
@@ -36,8 +39,8 @@ describe('runProbe', () => {
       python3: ok(sample('python-env-with-vllm.json')),
     });
     const report = await runProbe({
-      settings: settings(),
-      env: { HOME: '/nonexistent', HF_TOKEN: 'hf_x' },
+      settings: settings({ ATOMR_INFER_GEMMA_GPU_UTIL: '0.9' }),
+      env: { HOME: '/nonexistent', HF_TOKEN: 'hf_x', HF_ENDPOINT: CLOSED_PORT },
       commands,
     });
     expect(commands.calls).toHaveLength(2);
@@ -49,16 +52,20 @@ describe('runProbe', () => {
     expect(report).toMatchObject({ status: 'ready', runtime: 'vllm' });
   });
 
-  it('uses the Hub sizes it is given instead of the catalog estimates', async () => {
+  it('uses the Hub’s sizes instead of the catalog’s', async () => {
     const commands = cannedRunner({ python3: ok(sample('python-env-no-vllm.json')) });
-    const env = { HOME: '/nonexistent' };
+    const env = { HOME: '/nonexistent', HF_ENDPOINT: CLOSED_PORT };
     const estimated = await runProbe({ settings: settings(), env, commands });
     expect(estimated.weights?.gguf.sizeSource).toBe('estimate');
     const real = await runProbe({
       settings: settings(),
       env,
       commands,
-      downloadSizes: { ggufBytes: 2 * 1024 ** 3, vllmBytes: 9 * 1024 ** 3 },
+      hubFacts: Promise.resolve({
+        source: 'hub',
+        vllm: { repo: 'google/gemma-4-E4B-it', gated: false, bytes: 9 * 1024 ** 3 },
+        gguf: { repo: 'ggml-org/gemma-4-E4B-it-GGUF', gated: false, bytes: 2 * 1024 ** 3 },
+      }),
     });
     expect(real.weights).toMatchObject({
       gguf: { sizeGiB: 2, sizeSource: 'hub' },
@@ -75,7 +82,7 @@ describe('runProbe', () => {
       python3: ok(sample('python-env-no-vllm.json')),
       python38: ok(sample('python-env-python38.json')),
     });
-    const env = { HOME: '/nonexistent' };
+    const env = { HOME: '/nonexistent', HF_ENDPOINT: CLOSED_PORT };
     const scan = scanMachine({ env, python: 'python3', commands });
     const report = await runProbe({
       settings: settings({ ATOMR_INFER_PYTHON: 'python38' }),
@@ -100,7 +107,7 @@ describe('checks with their own timeouts (real spawns of fake programs)', () => 
     const started = Date.now();
     const report = await runProbe({
       settings: settings(),
-      env: bin.env({ isolate: true, extra: { HOME: '/nonexistent' } }),
+      env: bin.env({ isolate: true, extra: { HOME: '/nonexistent', HF_ENDPOINT: CLOSED_PORT } }),
       scanOptions: { timeouts: { gpuMs: 300, pythonMs: 300 } },
     });
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -11,10 +11,12 @@ const check = (report: ProbeReport, name: string) => {
   return found;
 };
 const GPU_MACHINE = { gpu: gpuFacts('nvidia-smi-1gpu.csv'), python: pythonFacts(WITH_VLLM) };
+/** vLLM may take 90% of the L4's 22.5 GiB: E4B-it's 14.9 GiB of weights and a 131072-token KV cache fit. */
+const UTIL_90 = { ATOMR_INFER_GEMMA_GPU_UTIL: '0.9' };
 
 describe('auto on an NVIDIA machine', () => {
   it('picks vLLM when GPU, Python, vLLM, token and VRAM all pass, with the kwargs provisioning uses', () => {
-    const report = evaluateProbe(input(machine(GPU_MACHINE), { token: TOKEN }));
+    const report = evaluateProbe(input(machine(GPU_MACHINE), { token: TOKEN, settings: settings(UTIL_90) }));
     expect(report).toMatchObject({
       status: 'ready',
       runtime: 'vllm',
@@ -24,7 +26,7 @@ describe('auto on an NVIDIA machine', () => {
       runtime: 'vllm',
       model: 'google/gemma-4-E4B-it',
       dtype: 'auto',
-      gpu_memory_utilization: 0.5,
+      gpu_memory_utilization: 0.9,
       enforce_eager: true,
       max_num_seqs: 16,
       cpu_offload_gb: 0,
@@ -43,7 +45,7 @@ describe('auto on an NVIDIA machine', () => {
   });
 
   it('passes max_model_len through only when it is set', () => {
-    const s = settings({ ATOMR_INFER_GEMMA_MAX_LEN: '4096' });
+    const s = settings({ ...UTIL_90, ATOMR_INFER_GEMMA_MAX_LEN: '4096' });
     const report = evaluateProbe(input(machine(GPU_MACHINE), { token: TOKEN, settings: s }));
     expect((report.config as VllmReadyConfig).max_model_len).toBe(4096);
   });
@@ -53,12 +55,15 @@ describe('auto on an NVIDIA machine', () => {
       input(machine({ ...GPU_MACHINE, gpu: gpuFacts('nvidia-smi-2gpus.csv') }), { token: TOKEN }),
     );
     expect(report.runtime).toBe('vllm');
+    expect(report.config).toMatchObject({ cpu_offload_gb: 8.5 });
     expect(report.selectedGpu?.uuid).toBe('GPU-9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff');
     expect(check(report, 'vram').value).toContain('(GPU 1)');
   });
 
   it('falls back to llama.cpp on the GPU when vLLM is missing, and says how to get vLLM', () => {
-    const report = evaluateProbe(input(machine({ gpu: gpuFacts('nvidia-smi-1gpu.csv') }), { token: TOKEN }));
+    const report = evaluateProbe(
+      input(machine({ gpu: gpuFacts('nvidia-smi-1gpu.csv') }), { token: TOKEN, settings: settings(UTIL_90) }),
+    );
     expect(report).toMatchObject({
       status: 'ready',
       runtime: 'llama-cpp',
@@ -73,12 +78,33 @@ describe('auto on an NVIDIA machine', () => {
     expect(report.reason).toContain('vLLM is not used: vllm:');
   });
 
-  it('needs the token only while the gated weights are not cached', () => {
-    const without = evaluateProbe(input(machine(GPU_MACHINE)));
+  it('needs no token for a repo that is not gated (Gemma 4 is Apache-2.0)', () => {
+    const report = evaluateProbe(input(machine(GPU_MACHINE), { settings: settings(UTIL_90) }));
+    expect(report.runtime).toBe('vllm');
+    expect(check(report, 'hf-token')).toMatchObject({
+      ok: true,
+      value: 'not set',
+      reason: 'not needed: the catalog says google/gemma-4-E4B-it is not gated',
+    });
+  });
+
+  it('needs the token only while weights the Hub calls gated are not cached, and names `hf auth login`', () => {
+    const hub = {
+      source: 'hub' as const,
+      vllm: { repo: 'google/gemma-4-E4B-it', gated: true },
+    };
+    const without = evaluateProbe({ ...input(machine(GPU_MACHINE), { settings: settings(UTIL_90) }), hub });
     expect(without.runtime).toBe('llama-cpp');
     expect(check(without, 'hf-token')).toMatchObject({ ok: false, value: 'not set' });
-    expect(check(without, 'hf-token').hint).toContain('huggingface-cli login');
-    const cached = evaluateProbe(input(machine(GPU_MACHINE), { cached: { vllmCached: true } }));
+    expect(check(without, 'hf-token').reason).toBe(
+      'the Hub says google/gemma-4-E4B-it is gated, so downloading it needs a Hugging Face token',
+    );
+    expect(check(without, 'hf-token').hint).toContain('`hf auth login`');
+    expect(check(without, 'hf-token').hint).not.toContain('huggingface-cli');
+    const cached = evaluateProbe({
+      ...input(machine(GPU_MACHINE), { cached: { vllmCached: true }, settings: settings(UTIL_90) }),
+      hub,
+    });
     expect(cached.runtime).toBe('vllm');
     expect(check(cached, 'hf-token')).toMatchObject({
       ok: true,
@@ -89,9 +115,11 @@ describe('auto on an NVIDIA machine', () => {
   it('refuses vLLM when gpu_memory_utilization × total exceeds free VRAM, suggesting a utilisation that fits', () => {
     const [gpu] = nvidiaGpus('nvidia-smi-1gpu.csv');
     const busy = { ...gpu!, totalGiB: 24, usedGiB: 14, freeGiB: 10 };
+    const e2b = { ATOMR_INFER_GEMMA_MODEL: 'google/gemma-4-E2B-it' };
     const report = evaluateProbe(
       input(machine({ ...GPU_MACHINE, gpu: { status: 'ok', all: [busy], visible: [busy] } }), {
         token: TOKEN,
+        settings: settings(e2b),
       }),
     );
     const vram = check(report, 'vram');
@@ -101,7 +129,7 @@ describe('auto on an NVIDIA machine', () => {
     const lowered = evaluateProbe(
       input(machine({ ...GPU_MACHINE, gpu: { status: 'ok', all: [busy], visible: [busy] } }), {
         token: TOKEN,
-        settings: settings({ ATOMR_INFER_GEMMA_GPU_UTIL: '0.40' }),
+        settings: settings({ ...e2b, ATOMR_INFER_GEMMA_GPU_UTIL: '0.40' }),
       }),
     );
     expect(lowered.runtime).toBe('vllm');
@@ -109,9 +137,12 @@ describe('auto on an NVIDIA machine', () => {
 
   it('suggests the smaller variant only when it passes every VRAM condition', () => {
     const [gpu] = nvidiaGpus('nvidia-smi-1gpu.csv');
-    const small = { ...gpu!, totalGiB: 6, usedGiB: 2.5, freeGiB: 3.5 };
+    // 0.9 × 11 GiB = 9.9 GiB: not enough for E4B-it even fully offloaded (11.4 GiB), enough for E2B-it (9.2 GiB).
+    const small = { ...gpu!, totalGiB: 11, usedGiB: 0.5, freeGiB: 10.5 };
     const facts = machine({ ...GPU_MACHINE, gpu: { status: 'ok', all: [small], visible: [small] } });
-    const report = evaluateProbe(input(facts, { token: TOKEN, settings: settings({}, { runtime: 'vllm' }) }));
+    const report = evaluateProbe(
+      input(facts, { token: TOKEN, settings: settings(UTIL_90, { runtime: 'vllm' }) }),
+    );
     expect(report.status).toBe('skipped');
     expect(check(report, 'vram').hint).toBe(
       'use the smaller google/gemma-4-E2B-it: ATOMR_INFER_GEMMA_MODEL=google/gemma-4-E2B-it (or --model google/gemma-4-E2B-it)',
@@ -193,7 +224,7 @@ describe('the llama.cpp path', () => {
     machine({}, { memory: { totalGiB: 8, availableGiB, source: 'systeminformation' } });
 
   it('shrinks the context to fit before giving up', () => {
-    const report = evaluateProbe(input(ram(5.5)));
+    const report = evaluateProbe(input(ram(6)));
     expect(report).toMatchObject({ status: 'ready', runtime: 'llama-cpp', config: { contextSize: 4096 } });
     expect(check(report, 'ram').reason).toBe('context reduced from 8192 to 4096 tokens to fit');
   });
@@ -213,7 +244,7 @@ describe('the llama.cpp path', () => {
       'the smaller google/gemma-4-E2B-it fits this machine: ATOMR_INFER_GEMMA_MODEL=google/gemma-4-E2B-it (or --model google/gemma-4-E2B-it)',
     );
     expect(report.reason).toContain(
-      'llama.cpp (ram: llama.cpp needs ≈5.4 GiB for hf:ggml-org/gemma-4-E4B-it-GGUF:Q4_K_M (GGUF ≈4.7 GiB + 2048-token context))',
+      'llama.cpp (ram: llama.cpp needs ≈5.7 GiB for hf:ggml-org/gemma-4-E4B-it-GGUF (GGUF ≈5.0 GiB + 2048-token context))',
     );
   });
 
@@ -302,7 +333,7 @@ describe('disk', () => {
     expect(report.status).toBe('skipped');
     const result = check(report, 'disk');
     expect(result).toMatchObject({ ok: false });
-    expect(result.reason).toBe('the GGUF weights need ≈5.2 GiB but 3.0 GiB is free at /mnt/small');
+    expect(result.reason).toBe('the GGUF weights need ≈5.5 GiB but 3.0 GiB is free at /mnt/small');
     expect(result.hint).toContain('HF_HUB_CACHE=');
   });
 
@@ -337,29 +368,42 @@ describe('python', () => {
   });
 });
 
-describe('cpu offload', () => {
-  it('is zero when the weights fit in the share vLLM reserves', () => {
-    const [gpu] = nvidiaGpus('nvidia-smi-1gpu.csv');
-    expect(derivedCpuOffloadGiB(6.52, 0.5, gpu!)).toBe(0);
+describe('cpu offload (vLLM accounting: weights − offload + activations + non-torch + KV ≤ total × util)', () => {
+  it('is zero when the real E4B weights (14.9 GiB) and a 131072-token KV cache fit the share vLLM reserves', () => {
+    const [gpu] = nvidiaGpus('nvidia-smi-1gpu.csv'); // NVIDIA L4, 22.5 GiB
+    expect(derivedCpuOffloadGiB(settings({ ATOMR_INFER_GEMMA_GPU_UTIL: '0.9' }), 14.89, gpu!)).toBe(0);
   });
 
-  it('covers the shortfall on a small GPU, rounded up to 0.5 GiB', () => {
-    const gpu = { ...nvidiaGpus('nvidia-smi-1gpu.csv')[0]!, totalGiB: 8, freeGiB: 7.5 };
-    expect(derivedCpuOffloadGiB(6.52, 0.5, gpu)).toBe(4);
+  it('offloads the shortfall, rounded up to 0.5 GiB, when only the movable weights are too many', () => {
+    const gpu = { ...nvidiaGpus('nvidia-smi-1gpu.csv')[0]!, totalGiB: 16, freeGiB: 15.5 };
+    // E2B-it: 9.54 + 2 + 1 + 0.85 = 13.39 GiB needed; 0.75 × 16 = 12 GiB reserved: 1.39 short → 1.5 GiB.
+    const s = settings({
+      ATOMR_INFER_GEMMA_GPU_UTIL: '0.75',
+      ATOMR_INFER_GEMMA_MODEL: 'google/gemma-4-E2B-it',
+    });
+    expect(derivedCpuOffloadGiB(s, 9.54, gpu)).toBe(1.5);
     const report = evaluateProbe(
-      input(machine({ ...GPU_MACHINE, gpu: { status: 'ok', all: [gpu], visible: [gpu] } }), { token: TOKEN }),
-    );
-    expect(report.config).toMatchObject({ runtime: 'vllm', cpu_offload_gb: 4 });
-  });
-
-  it('honours ATOMR_INFER_GEMMA_CPU_OFFLOAD_GB', () => {
-    const report = evaluateProbe(
-      input(machine(GPU_MACHINE), {
+      input(machine({ ...GPU_MACHINE, gpu: { status: 'ok', all: [gpu], visible: [gpu] } }), {
         token: TOKEN,
-        settings: settings({ ATOMR_INFER_GEMMA_CPU_OFFLOAD_GB: '2.5' }),
+        settings: s,
       }),
     );
-    expect(report.config).toMatchObject({ cpu_offload_gb: 2.5 });
+    expect(report.config).toMatchObject({ runtime: 'vllm', cpu_offload_gb: 1.5 });
+  });
+
+  it('refuses vLLM on an 8 GiB card: the PLE table and towers alone leave no room (the old 4.5 GiB floor said yes)', () => {
+    const gpu = { ...nvidiaGpus('nvidia-smi-1gpu.csv')[0]!, totalGiB: 8, freeGiB: 7.5 };
+    const report = evaluateProbe(
+      input(machine({ ...GPU_MACHINE, gpu: { status: 'ok', all: [gpu], visible: [gpu] } }), {
+        token: TOKEN,
+        settings: settings({ ATOMR_INFER_GEMMA_GPU_UTIL: '0.9' }),
+      }),
+    );
+    expect(report.runtime).toBe('llama-cpp');
+    expect(check(report, 'vram')).toMatchObject({ ok: false });
+    expect(check(report, 'vram').reason).toMatch(
+      /google\/gemma-4-E4B-it needs 11\.\d GiB of GPU memory \(weights that stay on the GPU 6\.\d GiB \+ activations 2\.0 GiB \+ non-torch 1\.0 GiB \+ KV cache 2\.\d GiB for 131072 tokens\)/,
+    );
   });
 });
 

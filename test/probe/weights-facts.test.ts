@@ -65,9 +65,12 @@ describe('inspectWeights', () => {
     expect(estimate.vllm).toMatchObject({ cached: false, sizeSource: 'estimate' });
     expect(estimate.gguf).toMatchObject({
       cached: false,
-      label: 'hf:ggml-org/gemma-4-E4B-it-GGUF:Q4_K_M',
+      label: 'hf:ggml-org/gemma-4-E4B-it-GGUF',
+      // The catalog's real bytes: ggml-org's Q4_K_M 5,335,289,824 B; the BF16 safetensors 15,992,595,884 B.
+      sizeGiB: 4.97,
       sizeSource: 'estimate',
     });
+    expect(estimate.vllm.sizeGiB).toBe(14.89);
     const hub = inspectWeights('google/gemma-4-E4B-it', undefined, cache, { ggufBytes: 5 * GiB });
     expect(hub.gguf).toMatchObject({ sizeGiB: 5, sizeSource: 'hub' });
   });
@@ -77,6 +80,26 @@ describe('inspectWeights', () => {
     cached('ggml-org/gemma-4-E2B-it-GGUF', 'mmproj-gemma-4-E2B-it-Q4_K_M.gguf', GiB);
     const facts = inspectWeights('google/gemma-4-E2B-it', undefined, cache);
     expect(facts.gguf).toMatchObject({ cached: true, path, sizeGiB: 2, sizeSource: 'measured' });
+  });
+
+  it('takes the first quant of the preference chain the repo has (no Q4_K_M: Q4_0), never a projector or drafter', () => {
+    const path = cached('ggml-org/gemma-4-E2B-it-GGUF', 'gemma-4-E2B-it-Q4_0.gguf', 2 * GiB);
+    cached('ggml-org/gemma-4-E2B-it-GGUF', 'gemma-4-E2B-it-Q8_0.gguf', 3 * GiB);
+    cached('ggml-org/gemma-4-E2B-it-GGUF', 'mmproj-gemma-4-E2B-it-Q4_K_M.gguf', GiB);
+    cached('ggml-org/gemma-4-E2B-it-GGUF', 'mtp-gemma-4-E2B-it-Q4_K_M.gguf', GiB);
+    const facts = inspectWeights('google/gemma-4-E2B-it', undefined, cache);
+    expect(facts.gguf).toMatchObject({
+      cached: true,
+      path,
+      label: 'hf:ggml-org/gemma-4-E2B-it-GGUF/gemma-4-E2B-it-Q4_0.gguf',
+    });
+  });
+
+  it('sizes Google’s QAT GGUF from the catalog when ATOMR_INFER_GEMMA_GGUF names it', () => {
+    const qat = 'hf:google/gemma-4-E4B-it-qat-q4_0-gguf/gemma-4-E4B_q4_0-it.gguf';
+    const facts = inspectWeights('google/gemma-4-E4B-it', qat, cache);
+    // 5,154,941,280 B
+    expect(facts.gguf).toMatchObject({ label: qat, sizeGiB: 4.8, sizeSource: 'estimate', cached: false });
   });
 
   it('follows ATOMR_INFER_GEMMA_GGUF, and flags a local path that does not exist', () => {

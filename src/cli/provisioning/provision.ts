@@ -1,13 +1,12 @@
 import { DeploymentRegistry, type Deployment } from '../../core/deployments.js';
 import { ENV } from '../../core/env-names.js';
 import type { RunnerSpec } from '../../core/model-runner.js';
-import { deploymentsFile, hfOffline } from '../../core/paths.js';
+import { deploymentsFile } from '../../core/paths.js';
 import type { Settings } from '../../core/settings.js';
 import { StateFileError } from '../../core/state-files.js';
 import type { PullEvent } from '../../hub/pull-events.js';
 import { planPull, pull, type PullResult } from '../../hub/pull.js';
 import type { ProbeReport } from '../../probe/types.js';
-import { measureDownloadSizes, type DownloadSizes } from './download-sizes.js';
 import { runnerSpecFor } from './runner-spec.js';
 
 /**
@@ -45,8 +44,8 @@ export interface DownloadQuestion {
 }
 
 export interface ProvisionDeps {
-  /** `sizes` settles once the Hub answered (or not): the probe may start scanning the machine meanwhile. */
-  probe: (settings: Settings, env: NodeJS.ProcessEnv, sizes: Promise<DownloadSizes>) => Promise<ProbeReport>;
+  /** The probe asks the Hub for gating and real sizes itself (the catalog's offline), overlapping its scan. */
+  probe: (settings: Settings, env: NodeJS.ProcessEnv) => Promise<ProbeReport>;
   /** Builds the runner (which loads the weights) and disposes it; throws what the runner throws. */
   loadCheck: (spec: RunnerSpec) => Promise<void>;
 }
@@ -81,11 +80,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   await registry.assertUsable();
 
   options.onStep?.('probe');
-  // Real sizes from the Hub make the probe's disk check exact; offline (or on any error) it uses the catalog's.
-  const sizes = hfOffline(env)
-    ? Promise.resolve({})
-    : measureDownloadSizes(settings, env, options.signal).catch(() => ({}));
-  const report = await deps.probe(settings, env, sizes);
+  const report = await deps.probe(settings, env);
   if (report.status !== 'ready' || report.runtime === null) {
     return {
       status: 'skipped',
@@ -161,15 +156,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   };
 }
 
-async function defaultProbe(
-  settings: Settings,
-  env: NodeJS.ProcessEnv,
-  sizes: Promise<DownloadSizes>,
-): Promise<ProbeReport> {
-  const { runProbe, scanMachine } = await import('../../probe/index.js');
-  // The machine scan (nvidia-smi, Python) overlaps the Hub size requests.
-  const scan = scanMachine({ env, python: settings.python });
-  return runProbe({ settings, env, downloadSizes: await sizes, scan });
+async function defaultProbe(settings: Settings, env: NodeJS.ProcessEnv): Promise<ProbeReport> {
+  const { runProbe } = await import('../../probe/index.js');
+  return runProbe({ settings, env });
 }
 
 async function defaultLoadCheck(spec: RunnerSpec): Promise<void> {

@@ -1,4 +1,5 @@
 import type { LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import { GEMMA_SAMPLING_DEFAULTS } from '../../core/catalog.js';
 import { RuntimeFailure, UsageError } from '../../core/errors.js';
 import type { ExecuteBatch, FinishReason, TokenUsage } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
@@ -7,11 +8,8 @@ import { assertNewestTurnFits, contextShiftSize, outputBudget } from './context-
 import type { NodeLlamaCpp } from './engine.js';
 import { toChatHistory, toCompletionPrompt } from './history.js';
 
-/**
- * Sampling defaults when a request leaves a knob unset: Google's recommended Gemma settings (temperature 1.0,
- * top-k 64, top-p 0.95, no repetition penalty). `temperature: 0` means greedy.
- */
-export const GEMMA_SAMPLING_DEFAULTS = { temperature: 1, topK: 64, topP: 0.95 } as const;
+/** Sampling defaults when a request leaves a knob unset: the catalog's (Google's generation_config), no repetition penalty. */
+export { GEMMA_SAMPLING_DEFAULTS };
 
 export interface GenerationOutcome {
   finishReason: FinishReason;

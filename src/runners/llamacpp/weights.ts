@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { getVariant, isVariantId } from '../../core/catalog.js';
+import { isVariantId } from '../../core/catalog.js';
 import { ModelError } from '../../core/errors.js';
 import { hfHubCacheDir } from '../../core/paths.js';
 import type { WeightSource } from '../../core/model-runner.js';
-import { locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
+import { locateGguf, quantSpec, type GgufSpec } from '../../hub/gguf-source.js';
 import { modelPathKind, notARegularFile } from './model-file.js';
 
 /** Where a runner's GGUF came from, for describe() and error messages. */
@@ -56,7 +56,7 @@ export function resolveGgufWeights(
   const spec: GgufSpec =
     source.file !== undefined
       ? { kind: 'hf-file', repo: source.repo, file: source.file }
-      : { kind: 'hf-quant', repo: source.repo, quant: catalogQuant(model, source.repo) };
+      : catalogQuants(model, source.repo);
   const located = locateGguf(spec, cacheDir, source.revision ?? 'main');
   if (!located) {
     const what =
@@ -74,11 +74,11 @@ export function resolveGgufWeights(
   };
 }
 
-/** The catalog's quantisation when `model` is a catalog variant served from `repo`; else any GGUF (''). */
-function catalogQuant(model: string, repo: string): string {
-  if (isVariantId(model)) {
-    const { gguf } = getVariant(model);
-    if (gguf.repo === repo) return gguf.quant;
-  }
-  return '';
+/**
+ * The catalog's quant preference chain for a GGUF repo (the catalog's own, or any other the user named, such as
+ * Google's QAT repo); a non-catalog model takes any GGUF (the empty quant matches every name).
+ */
+function catalogQuants(model: string, repo: string): GgufSpec {
+  if (isVariantId(model)) return quantSpec(repo);
+  return { kind: 'hf-quant', repo, quant: '', quants: [''] };
 }

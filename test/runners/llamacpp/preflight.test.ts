@@ -125,7 +125,7 @@ describe('weights from the Hugging Face cache', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).message).toMatch(
-      /google\/gemma-4-E2B-it: a Q4_K_M GGUF of ggml-org\/gemma-4-E2B-it-GGUF is not in the Hugging Face cache/,
+      /google\/gemma-4-E2B-it: a Q4_K_M, Q4_0, Q5_K_M or Q8_0 GGUF of ggml-org\/gemma-4-E2B-it-GGUF is not in the Hugging Face cache/,
     );
     expect((error as ModelError).hint).toBe(
       'Fetch it with: atomr-infer pull --model google/gemma-4-E2B-it --runtime llama-cpp',
