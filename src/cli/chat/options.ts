@@ -13,8 +13,6 @@ export interface ChatFlags extends TargetFlags {
   topK?: string;
   seed?: string;
   json?: boolean;
-  /** `--yes`: provision gemma-local without asking when it does not exist yet. */
-  yes?: boolean;
 }
 
 /** Validated chat options: the target flags, plus what only chat has. */
@@ -22,8 +20,6 @@ export interface ChatOptions extends TargetOptions {
   system: string | undefined;
   prompt: string | undefined;
   json: boolean;
-  /** Download without asking when gemma-local must be provisioned first. */
-  yes?: boolean;
   sampling: SamplingParams;
 }
 
@@ -85,7 +81,6 @@ export function parseChatOptions(flags: ChatFlags): ChatOptions {
     system: flags.system === undefined || flags.system.trim() === '' ? undefined : flags.system,
     prompt: flags.prompt,
     json: flags.json === true,
-    yes: flags.yes === true,
     sampling,
   };
 }

@@ -20,7 +20,6 @@ export function registerChatCommand(program: Command, setExitCode: (code: number
     .option('--top-k <k>', 'top-k sampling (0 = off)')
     .option('--seed <n>', 'sampling seed (0–4294967295): same seed, same text')
     .option('--json', 'with --prompt or a pipe: JSON lines (token events, then one done event)')
-    .option('-y, --yes', 'provision gemma-local without asking if it is missing (needed off a terminal)')
     .action(async (flags: ChatFlags) => {
       const { runChatCommand } = await import('../chat/run-chat.js');
       await runChatCommand(flags, { setExitCode });
