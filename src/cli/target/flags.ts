@@ -56,7 +56,7 @@ export function addTargetOptions(command: Command, name: TargetCommand): Command
   return command
     .option(
       '-m, --model <id|path.gguf|deployment>',
-      'a catalog model id, a .gguf file or a deployment name (default: the gemma-local deployment)',
+      'a catalog model id (downloaded if missing), a .gguf file or a deployment name (default: the gemma-local deployment)',
     )
     .option('--runtime <auto|llama-cpp|vllm|remote>', 'runtime for --model (default: auto → llama-cpp)')
     .option('--endpoint <url>', ENDPOINT_HELP[name])
