@@ -76,7 +76,7 @@ export async function runBenchCommand(flags: BenchFlags, context: BenchCommandCo
   const progress = progressWriter(stderr);
   let runner: ModelRunner | undefined;
   try {
-    const target = await context.resolveTarget(Math.max(...options.concurrency));
+    const target = await context.resolveTarget(Math.max(...options.concurrency), stop.signal);
     progress(`loading ${target.label} (${target.spec.runtime})…`);
     runner = await createRunner(target.spec);
     const description = runner.describe();

@@ -16,5 +16,8 @@ export interface ResolvedTarget {
   source: 'gguf-path' | 'catalog' | 'deployment' | 'remote';
 }
 
-/** Resolves the target for `parallel` simultaneous answers (1 for chat). */
-export type TargetResolver = (parallel: number) => Promise<ResolvedTarget>;
+/**
+ * Resolves the target for `parallel` simultaneous answers (1 for chat). A catalog model that is not cached yet
+ * is downloaded on the way; `signal` (the command's StopSignals) stops that download, keeping the partial file.
+ */
+export type TargetResolver = (parallel: number, signal?: AbortSignal) => Promise<ResolvedTarget>;

@@ -37,9 +37,9 @@ async function serveUntilStopped(
 ): Promise<void> {
   const options = parseServeFlags(flags, context.env ?? process.env);
   assertHostAllowed(options.host, options.apiKey);
-  const resolving = context.resolveTarget(options.parallel);
-  // When a signal wins the race below, how the resolution ends no longer matters (nothing is left running
-  // that could lose data: a download keeps its partial file for the next run to resume).
+  const resolving = context.resolveTarget(options.parallel, stop.signal);
+  // When a signal wins the race below, how the resolution ends no longer matters: the same signal stops a
+  // download on demand, which keeps its partial file for the next run to resume.
   resolving.catch(() => undefined);
   const target = await Promise.race([resolving, stop.first.then(() => undefined)]);
   if (!target) return;

@@ -74,18 +74,20 @@ describe('atomr-infer chat: flag validation', () => {
 });
 
 describe('atomr-infer chat: missing models and deployments', () => {
-  it('a model whose weights are not cached → exit 4 naming the command that fetches them', async () => {
+  // These run with HF_HUB_OFFLINE=1 (isolatedEnv): a model not cached cannot be downloaded on demand
+  // (test/cli/download-on-demand.test.ts covers the download itself).
+  it('a model whose weights are not cached, offline → exit 4 naming HF_HUB_OFFLINE and the command that fetches them', async () => {
     const run = await runCli(['chat', '--prompt', 'hi', '--model', 'google/gemma-4-E2B-it'], { env });
     expect(run.exitCode).toBe(4);
     expect(run.stdout).toBe('');
     expect(errorLines(run.stderr)).toEqual([
-      expect.stringContaining('google/gemma-4-E2B-it is not downloaded yet'),
+      expect.stringMatching(/ggml-org\/gemma-4-E2B-it-GGUF is not in the cache .* HF_HUB_OFFLINE=1 forbids/),
     ]);
-    expect(run.stderr).toContain('hint: fetch it with `atomr-infer pull --model google/gemma-4-E2B-it`');
+    expect(run.stderr).toContain('`atomr-infer pull --model google/gemma-4-E2B-it --runtime llama-cpp`');
     expect(run.stderr).not.toMatch(/\bat .+:\d+:\d+/);
   });
 
-  it('a vLLM model whose weights are not cached → exit 4 with the pull hint', async () => {
+  it('a vLLM model whose weights are not cached, offline → exit 4 with the pull hint', async () => {
     const run = await runCli(['chat', '-p', 'hi', '--model', 'google/gemma-4-E4B-it', '--runtime', 'vllm'], {
       env,
     });

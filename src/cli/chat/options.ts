@@ -16,8 +16,6 @@ export interface ChatFlags extends TargetFlags {
   json?: boolean;
   /** `--json-schema <file>`: the answer is JSON valid against the schema in the file. */
   jsonSchema?: string;
-  /** `--yes`: provision gemma-local without asking when it does not exist yet. */
-  yes?: boolean;
 }
 
 /** Validated chat options: the target flags, plus what only chat has. */
@@ -27,8 +25,6 @@ export interface ChatOptions extends TargetOptions {
   json: boolean;
   /** From `--json-schema`: the answer's format (one answer: needs --prompt or piped stdin). */
   responseFormat: ResponseFormat | undefined;
-  /** Download without asking when gemma-local must be provisioned first. */
-  yes?: boolean;
   sampling: SamplingParams;
 }
 
@@ -91,7 +87,6 @@ export function parseChatOptions(flags: ChatFlags): ChatOptions {
     system: flags.system === undefined || flags.system.trim() === '' ? undefined : flags.system,
     prompt: flags.prompt,
     json: flags.json === true,
-    yes: flags.yes === true,
     sampling,
   };
 }

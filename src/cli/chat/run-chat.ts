@@ -46,7 +46,8 @@ async function chatSession(options: ChatOptions, context: ChatContext, stop: Sto
   }
   // Read (and validate) the prompt before paying for a model load; a signal while stdin is still open stops here.
   const prompt = interactive ? undefined : await untilStopped(readPrompt(options.prompt, stdin), stop);
-  const target = await resolveTarget(options, { env, parallel: 1, yes: options.yes === true });
+  // A catalog model not cached yet is downloaded here, with pull's progress on stderr; a signal stops it.
+  const target = await resolveTarget(options, { env, parallel: 1, signal: stop.signal, command: 'chat' });
 
   if (interactive && target.spec.runtime === 'vllm') {
     // vLLM logs to stderr, which shares the terminal with the full-screen UI: keep them out of it.

@@ -24,7 +24,6 @@ export function registerChatCommand(program: Command, setExitCode: (code: number
       '--json-schema <file>',
       'with --prompt or a pipe: the answer is JSON valid against this JSON Schema',
     )
-    .option('-y, --yes', 'provision gemma-local without asking if it is missing (needed off a terminal)')
     .action(async (flags: ChatFlags) => {
       const { runChatCommand } = await import('../chat/run-chat.js');
       await runChatCommand(flags, { setExitCode });

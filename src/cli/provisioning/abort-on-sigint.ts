@@ -1,4 +1,8 @@
+import { InterruptedError } from '../../core/errors.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { StopSignals } from '../../core/stop-signals.js';
+
+const RESUME = 'interrupted; run the same command again to resume the download';
 
 /**
  * A download under the one stop policy (src/core/stop-signals.ts): the first SIGINT/SIGTERM/SIGHUP aborts the
@@ -10,11 +14,21 @@ export async function withSigintAbort<T>(work: (signal: AbortSignal) => Promise<
   try {
     return await work(stop.signal);
   } catch (error) {
-    if (stop.signal.aborted) {
-      throw stop.interrupted('interrupted; run the same command again to resume the download');
-    }
+    if (stop.signal.aborted) throw stop.interrupted(RESUME);
     throw error;
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * What a download that a command's own StopSignals stopped ends with (chat, serve and bench hold one for the
+ * whole command): the signal's code, carried by the abort reason, and the resume hint.
+ */
+export function downloadInterrupted(signal: AbortSignal): InterruptedError {
+  const reason: unknown = signal.reason;
+  return new InterruptedError(
+    RESUME,
+    reason instanceof InterruptedError ? reason.exitCode : ExitCode.Interrupted,
+  );
 }

@@ -4,8 +4,8 @@ import { UsageError } from '../../core/errors.js';
 import { parseNumberFlag, type NumberRule } from '../../core/number-flag.js';
 
 /**
- * The flags that say which model runs where — `--model`, `--runtime`, `--endpoint`, `--ctx`, `--threads` —
- * declared once for every command that runs a model (chat, serve, bench), so their names, help and validation
+ * The flags that say which model runs where — `--model`, `--runtime`, `--endpoint`, `--ctx`, `--threads`, and
+ * `--yes` (consent to set up the default deployment) — declared once for every command that runs a model (chat, serve, bench), so their names, help and validation
  * cannot drift apart (node-llama-cpp builds its commands' shared options the same way).
  */
 
@@ -16,6 +16,7 @@ export interface TargetFlags {
   endpoint?: string;
   ctx?: string;
   threads?: string;
+  yes?: boolean;
 }
 
 /** Validated target flags. `runtime` and `ctx` are validated by resolveSettings (flag > env > default). */
@@ -26,6 +27,11 @@ export interface TargetOptions {
   endpoint: string | undefined;
   ctx: string | undefined;
   threads: number | undefined;
+  /**
+   * `--yes`: without `--model`, set up the missing default deployment (a download) without asking. A model
+   * named with `--model` needs no consent: naming it is the consent, as with `ollama run`.
+   */
+  yes: boolean;
 }
 
 export type TargetCommand = 'chat' | 'serve' | 'bench';
@@ -45,12 +51,12 @@ const CTX_HELP: Record<TargetCommand, string> = {
   bench: 'context size in tokens per answer (default: ATOMR_INFER_GEMMA_MAX_LEN or 4096)',
 };
 
-/** Declares the five target flags on `command`, in the same order and words everywhere. */
+/** Declares the six target flags on `command`, in the same order and words everywhere. */
 export function addTargetOptions(command: Command, name: TargetCommand): Command {
   return command
     .option(
       '-m, --model <id|path.gguf|deployment>',
-      'a catalog model id, a .gguf file or a deployment name (default: the gemma-local deployment)',
+      'a catalog model id (downloaded if missing), a .gguf file or a deployment name (default: the gemma-local deployment)',
     )
     .option('--runtime <auto|llama-cpp|vllm|remote>', 'runtime for --model (default: auto → llama-cpp)')
     .option('--endpoint <url>', ENDPOINT_HELP[name])
@@ -58,6 +64,10 @@ export function addTargetOptions(command: Command, name: TargetCommand): Command
     .option(
       '--threads <n>',
       'CPU threads for llama.cpp (1 to the CPUs this process may use; default: one fewer than the cores)',
+    )
+    .option(
+      '-y, --yes',
+      'without --model: download and set up gemma-local without asking if it is missing (needed off a terminal)',
     );
 }
 
@@ -92,5 +102,6 @@ export function parseTargetFlags(flags: TargetFlags, command: TargetCommand): Ta
     endpoint: flags.endpoint?.trim(),
     ctx: flags.ctx,
     threads: parseNumberFlag(threadsRule(), flags.threads, command),
+    yes: flags.yes === true,
   };
 }

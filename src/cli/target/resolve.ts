@@ -1,4 +1,4 @@
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { getVariant, isVariantId, type VariantId } from '../../core/catalog.js';
 import { DeploymentRegistry, type Deployment } from '../../core/deployments.js';
 import { ENV } from '../../core/env-names.js';
@@ -7,25 +7,29 @@ import type { RuntimeKind } from '../../core/model-runner.js';
 import { deploymentsFile, hfHubCacheDir } from '../../core/paths.js';
 import { parseModelId, resolveSettings, type Settings } from '../../core/settings.js';
 import type { ResolvedTarget, TargetResolver } from '../../core/target.js';
-import { cachedCommit } from '../../hub/cache-layout.js';
+import { cachedCommit, cachedSnapshotFiles, repoCacheDir } from '../../hub/cache-layout.js';
 import { ggufSpecFor, locateGguf, type GgufSpec } from '../../hub/gguf-source.js';
 import { modelPathKind, notARegularFile } from '../../runners/llamacpp/model-file.js';
+import { vllmSnapshotComplete } from '../../hub/runner-files.js';
 import { remoteRunnerSpec } from '../../runners/remote/spec.js';
 import { parseTargetFlags, type TargetCommand, type TargetFlags, type TargetOptions } from './flags.js';
 
 /**
  * The one target resolver: which runner chat, serve and bench drive, for `--model` given as a `.gguf` path, a
- * catalog model id (from the Hugging Face cache), a deployment name, or `--runtime remote --endpoint <url>`; and
- * without `--model`, the default deployment (gemma-local, provisioned first when absent and allowed). Nothing
- * heavy is loaded here.
+ * catalog model id (from the Hugging Face cache, downloaded first when it is not there yet), a deployment name,
+ * or `--runtime remote --endpoint <url>`; and without `--model`, the default deployment (gemma-local,
+ * provisioned first when absent and allowed). Nothing heavy is loaded here: the download machinery is imported
+ * only when something must be downloaded.
  */
 
 export interface ResolveContext {
   env: NodeJS.ProcessEnv;
   /** Answers decoded at once: llama.cpp gets that many sequences (serve, bench); chat passes 1. */
   parallel: number;
-  /** `--yes`: provision the default deployment without asking when it is missing. */
-  yes?: boolean;
+  /** The command's StopSignals signal: stops a download on the way, keeping the partial file for resume. */
+  signal?: AbortSignal | undefined;
+  /** Names the download's progress lines (`chat: downloading …`); default `chat`. */
+  command?: TargetCommand;
 }
 
 /** Context per sequence when `parallel` > 1 and neither --ctx nor ATOMR_INFER_GEMMA_MAX_LEN says. */
@@ -43,14 +47,14 @@ interface RunnerKnobs {
  */
 export function targetResolver(flags: TargetFlags, command: TargetCommand): TargetResolver {
   const options = parseTargetFlags(flags, command);
-  return (parallel) => resolveTarget(options, { env: process.env, parallel });
+  return (parallel, signal) => resolveTarget(options, { env: process.env, parallel, signal, command });
 }
 
 export async function resolveTarget(
   options: TargetOptions,
   context: ResolveContext,
 ): Promise<ResolvedTarget> {
-  const target = await resolveUnbatched(options, context.env, context.yes === true);
+  const target = await resolveUnbatched(options, context);
   if (target.spec.runtime !== 'llama-cpp' || context.parallel <= 1) return target;
   // llama.cpp decodes `parallel` answers together as sequences of one context (continuous batching). Each
   // sequence holds its own context, so without --ctx keep each one modest rather than the chat default.
@@ -59,11 +63,8 @@ export async function resolveTarget(
   return { ...target, spec: { ...target.spec, settings } };
 }
 
-async function resolveUnbatched(
-  options: TargetOptions,
-  env: NodeJS.ProcessEnv,
-  yes: boolean,
-): Promise<ResolvedTarget> {
+async function resolveUnbatched(options: TargetOptions, context: ResolveContext): Promise<ResolvedTarget> {
+  const { env } = context;
   if (isRemoteTarget(options)) return remoteTarget(options);
   const modelFlag = options.model;
   const kind = modelFlag === undefined ? 'default' : await modelKind(modelFlag, env);
@@ -75,12 +76,12 @@ async function resolveUnbatched(
   const knobs: RunnerKnobs = { contextSize: settings.maxModelLen, threads: options.threads };
 
   if (modelFlag === undefined) {
-    const deployment = await resolveDefaultDeployment(settings, env, yes);
+    const deployment = await resolveDefaultDeployment(settings, env, options.yes, context.signal);
     return deploymentTarget(deployment, options, knobs);
   }
   if (kind === 'gguf-path') return ggufPathTarget(modelFlag, settings, options, knobs);
   if (typeof kind === 'object') return deploymentTarget(kind.deployment, options, knobs, modelFlag);
-  return catalogTarget(parseModelId(modelFlag, '--model'), settings, knobs, env);
+  return catalogTarget(parseModelId(modelFlag, '--model'), settings, knobs, context);
 }
 
 /**
@@ -188,17 +189,24 @@ function ggufPathTarget(
   };
 }
 
-function catalogTarget(
+/**
+ * A catalog id: its weights from the Hugging Face cache, downloaded first when they are not there (naming the
+ * model is the consent, as with `ollama run`; `ATOMR_INFER_GEMMA_AUTO=off` forbids it).
+ */
+async function catalogTarget(
   id: VariantId,
   settings: Settings,
   knobs: RunnerKnobs,
-  env: NodeJS.ProcessEnv,
-): ResolvedTarget {
+  context: ResolveContext,
+): Promise<ResolvedTarget> {
   const mode = getVariant(id).instructionTuned ? 'chat' : 'completion';
-  const cacheDir = hfHubCacheDir(env);
+  const cacheDir = hfHubCacheDir(context.env);
   // `auto` means llama.cpp here: the probe picks vLLM when provisioning; an ad-hoc chat takes vLLM only on request.
   if (settings.runtime === 'vllm') {
-    if (!cachedCommit(cacheDir, id, 'main')) throw notCached(id, `${id} in ${cacheDir}`);
+    if (!vllmWeightsCached(cacheDir, id)) {
+      await downloadMissing(id, 'vllm', settings, context);
+      if (!vllmWeightsCached(cacheDir, id)) throw notCached(id, `${id} in ${cacheDir}`);
+    }
     return {
       spec: {
         runtime: 'vllm',
@@ -218,8 +226,12 @@ function catalogTarget(
     };
   }
   const spec = ggufSpecFor(id, settings.ggufOverride);
-  const located = locateGguf(spec, cacheDir);
-  if (!located) throw notCached(id, describeGgufSpec(spec, cacheDir));
+  let located = locateGguf(spec, cacheDir);
+  if (!located) {
+    await downloadMissing(id, 'llama-cpp', settings, context);
+    located = locateGguf(spec, cacheDir);
+    if (!located) throw notCached(id, describeGgufSpec(spec, cacheDir));
+  }
   return {
     spec: {
       runtime: 'llama-cpp',
@@ -254,6 +266,35 @@ function describeGgufSpec(spec: GgufSpec, cacheDir: string): string {
   }
 }
 
+/**
+ * A complete snapshot for vLLM: config, weights and every shard the index names. Not just `refs/main`, which a
+ * pull writes first: an interrupted download must be resumed, not handed to vLLM half done.
+ */
+function vllmWeightsCached(cacheDir: string, id: VariantId): boolean {
+  const commit = cachedCommit(cacheDir, id, 'main');
+  if (!commit) return false;
+  return vllmSnapshotComplete(
+    cachedSnapshotFiles(cacheDir, id, 'main'),
+    join(repoCacheDir(cacheDir, id), 'snapshots', commit),
+  );
+}
+
+/** Fetches what the runner needs with pull's machinery (loaded only now: probe and --help never pay for it). */
+async function downloadMissing(
+  id: VariantId,
+  runtime: 'vllm' | 'llama-cpp',
+  settings: Settings,
+  context: ResolveContext,
+): Promise<void> {
+  const { downloadOnDemand } = await import('./download-on-demand.js');
+  await downloadOnDemand(id, runtime, settings, {
+    env: context.env,
+    label: context.command ?? 'chat',
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+}
+
+/** Downloaded, yet not where the resolver looks (cannot happen unless the cache changes under us). */
 function notCached(id: VariantId, lookedFor: string): ModelError {
   return new ModelError(`${id} is not downloaded yet (looked for ${lookedFor})`, {
     code: 'model-not-cached',
@@ -268,10 +309,11 @@ function notCached(id: VariantId, lookedFor: string): ModelError {
 async function resolveDefaultDeployment(
   settings: Settings,
   env: NodeJS.ProcessEnv,
-  yes = false,
+  yes: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<Deployment> {
   const { ensureDefaultDeployment } = await import('../provisioning/default-deployment.js');
-  return ensureDefaultDeployment(settings, env, { yes });
+  return ensureDefaultDeployment(settings, env, { yes, ...(signal ? { signal } : {}) });
 }
 
 /** A deployment's spec, with the target flags the user set on top; `named`: the name `--model` gave. */
