@@ -210,10 +210,14 @@ class _EngineState:
         if add.get("mode") == "completion":
             return "\n".join(m["content"] for m in messages)
         tokenizer = self.tokenizer
+        # Gemma 4's template reads `enable_thinking` (it adds <|think|> to the system turn); others ignore it.
+        template_kwargs = {"enable_thinking": True} if add.get("thinking") else {}
         if tokenizer is not None and getattr(tokenizer, "chat_template", None):
             for attempt in (messages, _fold_system(messages)):
                 try:
-                    text = tokenizer.apply_chat_template(attempt, tokenize=False, add_generation_prompt=True)
+                    text = tokenizer.apply_chat_template(
+                        attempt, tokenize=False, add_generation_prompt=True, **template_kwargs
+                    )
                 except Exception:  # noqa: BLE001 - try the folded form, then the fallback
                     continue
                 # The engine tokenizes with special tokens: drop the template's own BOS to avoid a double BOS.

@@ -50,6 +50,11 @@ export interface ExecuteBatch {
   mode?: 'chat' | 'completion';
   /** Constrain the answer to JSON (see ResponseFormat); absent: free text. */
   responseFormat?: ResponseFormat;
+  /**
+   * Let the model think first (Gemma 4: `<|think|>` in the system turn). The thought streams as `thoughtDelta`,
+   * apart from the answer's `textDelta`, and never into it. Absent or false: no thinking.
+   */
+  thinking?: boolean;
 }
 
 export interface TokenUsage {
@@ -65,6 +70,8 @@ export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
 export interface TokenChunk {
   requestId: string;
   textDelta: string;
+  /** Thought text (a batch with `thinking`), apart from the answer; absent when there is none in this chunk. */
+  thoughtDelta?: string;
   /** Present on the final chunk. */
   usage?: TokenUsage;
   /** Present on the final chunk only. */

@@ -17,6 +17,7 @@ import {
   messagesFrom,
   promptFrom,
   responseFormatFrom,
+  thinkingFrom,
   samplingFrom,
   type ChatRequest,
   type CompletionRequest,
@@ -45,7 +46,7 @@ interface GenerationRoute<T extends ChatRequest | CompletionRequest> {
   path: string;
   endpoint: Endpoint;
   schema: ZodType<T>;
-  input: (body: T) => Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat'>;
+  input: (body: T) => Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat' | 'thinking'>;
 }
 
 function generationRoute<T extends ChatRequest | CompletionRequest>(
@@ -59,7 +60,7 @@ const GENERATION_ROUTES = [
     path: '/v1/chat/completions',
     endpoint: 'chat',
     schema: chatRequestSchema,
-    input: (body) => ({ messages: messagesFrom(body), ...responseFormatFrom(body) }),
+    input: (body) => ({ messages: messagesFrom(body), ...responseFormatFrom(body), ...thinkingFrom(body) }),
   }),
   generationRoute({
     path: '/v1/completions',

@@ -72,8 +72,18 @@ export async function runGeneration(
     const encoder = generation.stream ? new StreamEncoder(generation.meta) : undefined;
     const sse = generation.stream ? new SseWriter(reply) : undefined;
     let text = '';
+    let thought = '';
     try {
       for await (const chunk of runner.execute(generation.batch, { signal: controller.signal })) {
+        if (chunk.thoughtDelta) {
+          if (firstTokenMs === undefined) firstTokenMs = performance.now() - started;
+          if (encoder && sse) {
+            const frame = encoder.thought(chunk.thoughtDelta);
+            await sse.send(sse.isOpen ? frame : encoder.opening() + frame);
+          } else {
+            thought += chunk.thoughtDelta;
+          }
+        }
         if (chunk.textDelta !== '') {
           if (firstTokenMs === undefined) firstTokenMs = performance.now() - started;
           if (encoder && sse) {
@@ -109,7 +119,7 @@ export async function runGeneration(
     }
     if (controller.signal.aborted) return abandon(reply);
     if (!encoder || !sse) {
-      await reply.send(completeResponse(generation.meta, text, finish, usage));
+      await reply.send(completeResponse(generation.meta, text, finish, usage, thought));
       return;
     }
     let tail = sse.isOpen ? '' : encoder.opening();

@@ -53,13 +53,15 @@ export function completeResponse(
   text: string,
   finish: FinishReason | undefined,
   usage: TokenUsage | undefined,
+  thought = '',
 ): Record<string, unknown> {
   const finishReason = openAiFinishReason(finish);
   const choice =
     meta.endpoint === 'chat'
       ? {
           index: 0,
-          message: { role: 'assistant', content: text },
+          // The thought goes apart, as vLLM and llama-server answer it; never into `content`.
+          message: { role: 'assistant', content: text, ...(thought ? { reasoning_content: thought } : {}) },
           logprobs: null,
           finish_reason: finishReason,
         }
@@ -95,6 +97,11 @@ export class StreamEncoder {
         ? `{"index":0,"delta":{"content":${JSON.stringify(delta)}},"logprobs":null,"finish_reason":null}`
         : `{"index":0,"text":${JSON.stringify(delta)},"logprobs":null,"finish_reason":null}`;
     return `${this.head}[${body}]}\n\n`;
+  }
+
+  /** A piece of the thought (chat only): `delta.reasoning_content`, as vLLM and llama-server stream it. */
+  thought(delta: string): string {
+    return `${this.head}[{"index":0,"delta":{"reasoning_content":${JSON.stringify(delta)}},"logprobs":null,"finish_reason":null}]}\n\n`;
   }
 
   finish(reason: FinishReason | undefined): string {

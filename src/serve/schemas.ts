@@ -85,6 +85,10 @@ export const chatRequestSchema = z.object({
   max_completion_tokens: maxTokensSchema,
   tools: z.array(z.unknown()).max(0, { error: 'tools are not supported by this server' }).nullish(),
   response_format: responseFormatSchema,
+  /** OpenAI's: `none` turns thinking off; any other effort turns Gemma 4's (one level) thinking on. */
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high']).nullish(),
+  /** vLLM's and llama-server's: `enable_thinking` for Gemma 4's chat template; other keys are ignored. */
+  chat_template_kwargs: z.object({ enable_thinking: z.boolean().nullish() }).nullish(),
 });
 
 export const completionRequestSchema = z.object({
@@ -132,6 +136,17 @@ export function messagesFrom(request: ChatRequest): Message[] {
       ? { role, content }
       : { role, content, toolCallId: message.tool_call_id };
   });
+}
+
+/**
+ * Thinking on or off: `chat_template_kwargs.enable_thinking` when given, else `reasoning_effort` (`none` = off);
+ * off when neither says (Gemma 4's default).
+ */
+export function thinkingFrom(request: ChatRequest): Pick<ExecuteBatch, 'thinking'> {
+  const explicit = request.chat_template_kwargs?.enable_thinking;
+  if (explicit != null) return explicit ? { thinking: true } : {};
+  const effort = request.reasoning_effort;
+  return effort != null && effort !== 'none' ? { thinking: true } : {};
 }
 
 /** `response_format` → the runner's ResponseFormat; `text` or absent: none. */

@@ -5,6 +5,8 @@ import type { GgufFacts } from './gguf/preflight.js';
 /** Which chat format a model gets: the wrapper, and which of the three rules below chose it (`kind`). */
 export interface ChatFormat {
   wrapper: ChatWrapper;
+  /** The same format with thinking on (Gemma 4: `<|think|>`, thoughts as a segment); absent: no thinking. */
+  thinkingWrapper?: ChatWrapper;
   /** `gemma4`, `gemma` or `jinja`. */
   kind: 'gemma4' | 'gemma' | 'jinja';
 }
@@ -39,5 +41,9 @@ export function pickChatFormat(
 }
 
 function gemma4(nlc: NodeLlamaCpp): ChatFormat {
-  return { wrapper: new nlc.Gemma4ChatWrapper({ reasoning: false }), kind: 'gemma4' };
+  return {
+    wrapper: new nlc.Gemma4ChatWrapper({ reasoning: false }),
+    thinkingWrapper: new nlc.Gemma4ChatWrapper({ reasoning: true }),
+    kind: 'gemma4',
+  };
 }

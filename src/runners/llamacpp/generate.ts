@@ -1,4 +1,4 @@
-import type { LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import type { ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { GEMMA_SAMPLING_DEFAULTS } from '../../core/catalog.js';
 import { RuntimeFailure, UsageError } from '../../core/errors.js';
 import type { ExecuteBatch, FinishReason, TokenUsage } from '../../core/model-runner.js';
@@ -29,6 +29,8 @@ export interface GenerationRequest {
   grammar: LlamaGrammar | undefined;
   signal: AbortSignal;
   onText: (text: string) => void;
+  /** Thought text (a batch with `thinking`), apart from the answer. */
+  onThought: (text: string) => void;
 }
 
 type StopReason =
@@ -90,15 +92,26 @@ function translateError(error: unknown, contextSize: number): Error {
 function promptTokens(
   request: GenerationRequest,
   history: ReturnType<typeof toChatHistory> | undefined,
+  wrapper: ChatWrapper | undefined,
 ): Token[] {
-  const { model, format, batch } = request;
-  if (format && history) {
-    return format.wrapper
-      .generateContextState({ chatHistory: history })
-      .contextText.tokenize(model.tokenizer);
+  const { model, batch } = request;
+  if (wrapper && history) {
+    return wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer);
   }
   const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
   return [...bos, ...model.tokenize(toCompletionPrompt(batch.messages), false, 'trimLeadingSpace')];
+}
+
+/** The chat wrapper for this batch: the thinking one when asked for; a format without one refuses (400). */
+function chatWrapperFor(format: ChatFormat | undefined, batch: ExecuteBatch): ChatWrapper | undefined {
+  if (!batch.thinking) return format?.wrapper;
+  if (!format?.thinkingWrapper) {
+    throw new UsageError(
+      `thinking is not available for this model${format ? ` (chat format ${format.kind})` : ' in completion mode'}: only Gemma 4's chat format has it`,
+      { code: 'unsupported_thinking' },
+    );
+  }
+  return format.thinkingWrapper;
 }
 
 /**
@@ -108,10 +121,11 @@ function promptTokens(
  * node-llama-cpp, and still counts in full); usage.cached is the prefix reused from the sequence's KV cache.
  */
 export async function generate(request: GenerationRequest): Promise<GenerationOutcome> {
-  const { nlc, sequence, format, batch, signal, onText } = request;
+  const { nlc, sequence, format, batch, signal, onText, onThought } = request;
+  const wrapper = chatWrapperFor(format, batch);
   const previous = sequence.contextTokens;
   const history = format ? toChatHistory(batch.messages) : undefined;
-  const prompt = promptTokens(request, history);
+  const prompt = promptTokens(request, history, wrapper);
   const contextSize = sequence.context.contextSize;
   if (format && history) assertNewestTurnFits(format, history, request.model, prompt.length, contextSize);
   const budget = outputBudget(contextSize, prompt.length, format ? 'chat' : 'completion');
@@ -131,7 +145,6 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
     ...(request.grammar ? { grammar: request.grammar } : {}),
     signal,
     stopOnAbortSignal: true,
-    onTextChunk: onText,
     onToken: (tokens: Token[]) => {
       output += tokens.length;
     },
@@ -140,11 +153,19 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
     if (format && history) {
       const chat = new nlc.LlamaChat({
         contextSequence: sequence,
-        chatWrapper: format.wrapper,
+        chatWrapper: wrapper ?? format.wrapper,
         autoDisposeSequence: false,
       });
       try {
-        const result = await chat.generateResponse(history, { ...common, contextShift: { size: shift } });
+        const result = await chat.generateResponse(history, {
+          ...common,
+          contextShift: { size: shift },
+          // Segments are the thought; everything else is the answer (a thought never reaches onText).
+          onResponseChunk: (chunk) => {
+            if (chunk.type === undefined) onText(chunk.text);
+            else if (chunk.segmentType === 'thought') onThought(chunk.text);
+          },
+        });
         return outcome(result.metadata.stopReason);
       } finally {
         chat.dispose({ disposeSequence: false });
@@ -154,6 +175,7 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
     try {
       const result = await completion.generateCompletionWithMeta(toCompletionPrompt(batch.messages), {
         ...common,
+        onTextChunk: onText,
         contextShiftSize: shift,
       });
       return outcome(result.metadata.stopReason);

@@ -228,7 +228,8 @@ export class LlamaCppRunner implements ModelRunner {
         }
         throw error;
       }
-      const channel = new Channel<string>();
+      // Answer text as strings (the hot path, one per token); thought text wrapped, so the two never mix.
+      const channel = new Channel<string | { thought: string }>();
       const mode = batch.mode ?? (loaded.instructionTuned ? 'chat' : 'completion');
       run = generate({
         nlc: this.nlc,
@@ -239,13 +240,19 @@ export class LlamaCppRunner implements ModelRunner {
         grammar,
         signal: controller.signal,
         onText: (text) => channel.push(text),
+        onThought: (thought) => channel.push({ thought }),
       }).finally(() => channel.close());
       run.then(markSettled, markSettled);
       for (;;) {
         const next = await channel.next();
         if (next.done) break;
-        const burst = channel.drain();
-        yield { requestId, textDelta: burst.length > 0 ? next.value + burst.join('') : next.value };
+        let text = '';
+        let thought = '';
+        for (const piece of [next.value, ...channel.drain()]) {
+          if (typeof piece === 'string') text += piece;
+          else thought += piece.thought;
+        }
+        yield { requestId, textDelta: text, ...(thought ? { thoughtDelta: thought } : {}) };
       }
       const outcome = await run;
       finished = true;

@@ -63,6 +63,8 @@ export function requestBody(
   if (sampling.presencePenalty !== undefined) body.presence_penalty = sampling.presencePenalty;
   if (sampling.frequencyPenalty !== undefined) body.frequency_penalty = sampling.frequencyPenalty;
   if (sampling.seed !== undefined) body.seed = sampling.seed;
+  // Thinking as vLLM and llama-server take it for Gemma 4's template; they answer with reasoning_content.
+  if (batch.thinking && mode === 'chat') body.chat_template_kwargs = { enable_thinking: true };
   // Passed through as OpenAI spells it: the endpoint constrains decoding (or refuses, and says why).
   const format = batch.responseFormat;
   if (format?.type === 'json_object') body.response_format = { type: 'json_object' };
@@ -87,13 +89,19 @@ interface WireUsage {
 }
 
 interface WireChunk {
-  choices?: { delta?: { content?: string | null }; text?: string | null; finish_reason?: string | null }[];
+  choices?: {
+    delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
+    text?: string | null;
+    finish_reason?: string | null;
+  }[];
   usage?: WireUsage | null;
   error?: { message?: string } | string;
 }
 
 export interface DecodedChunk {
   text: string;
+  /** `delta.reasoning_content` (vLLM, llama-server) or `delta.reasoning` (some gateways): the thought. */
+  thought: string;
   finishReason: FinishReason | undefined;
   usage: TokenUsage | undefined;
 }
@@ -122,6 +130,8 @@ export function decodeChunk(data: string, mode: 'chat' | 'completion'): DecodedC
   const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
   const piece: unknown = mode === 'chat' ? choice?.delta?.content : choice?.text;
   const text = typeof piece === 'string' ? piece : '';
+  const reasoning: unknown = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
+  const thought = mode === 'chat' && typeof reasoning === 'string' ? reasoning : '';
   const usage = chunk.usage
     ? {
         input: chunk.usage.prompt_tokens ?? 0,
@@ -129,7 +139,7 @@ export function decodeChunk(data: string, mode: 'chat' | 'completion'): DecodedC
         cached: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
       }
     : undefined;
-  return { text, finishReason: mapFinishReason(choice?.finish_reason), usage };
+  return { text, thought, finishReason: mapFinishReason(choice?.finish_reason), usage };
 }
 
 function mapFinishReason(reason: string | null | undefined): FinishReason | undefined {

@@ -197,9 +197,13 @@ export class RemoteRunner implements ModelRunner {
         const decoded = decodeChunk(event.data, mode);
         if (decoded.usage) usage = decoded.usage;
         if (decoded.finishReason) finish = decoded.finishReason;
-        if (decoded.text !== '') {
+        if (decoded.text !== '' || decoded.thought !== '') {
           pieces++;
-          yield { requestId, textDelta: decoded.text };
+          yield {
+            requestId,
+            textDelta: decoded.text,
+            ...(decoded.thought !== '' ? { thoughtDelta: decoded.thought } : {}),
+          };
         }
       }
       if (finish === undefined && !sawDone) {

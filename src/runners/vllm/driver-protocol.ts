@@ -60,6 +60,8 @@ export interface AddCommand {
   mode: 'chat' | 'completion';
   /** `vllm.SamplingParams(**sampling)`, snake_case. */
   sampling: Record<string, unknown>;
+  /** Render with `enable_thinking` (Gemma 4's chat template adds `<|think|>`); absent: thinking off. */
+  thinking?: boolean;
 }
 
 type Envelope<T> = ({ ok: true } & T) | { ok: false; error: DriverError };

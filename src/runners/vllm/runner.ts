@@ -1,3 +1,4 @@
+import { Gemma4OutputParser } from '../../core/gemma4-output.js';
 import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
 import { RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js';
@@ -118,10 +119,13 @@ export class VllmRunner implements ModelRunner {
     const stream = session.loop.submit(command);
     const onAbort = (): void => stream.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
+    // With thinking on, the raw text carries Gemma 4's markers: the parser splits thought from answer.
+    const parser = batch.thinking ? new Gemma4OutputParser() : undefined;
     try {
       for (;;) {
-        const chunk = await stream.next();
-        if (!chunk) return;
+        const raw = await stream.next();
+        if (!raw) return;
+        const chunk = parser ? splitThought(raw, parser) : raw;
         yield contextSize !== undefined && filledContext(chunk, contextSize)
           ? { ...chunk, contextFull: true }
           : chunk;
@@ -225,11 +229,17 @@ export class VllmRunner implements ModelRunner {
     }
     assertTextOnly(batch.messages, 'vLLM');
     const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
+    const sampling = samplingKwargs(batch.sampling);
+    if (batch.thinking) {
+      // The thought is told apart by Gemma 4's channel markers, which vLLM drops from the text by default.
+      sampling.skip_special_tokens = false;
+    }
     return {
       id: batch.requestId,
       messages,
       mode: batch.mode ?? this.defaultMode(),
-      sampling: samplingKwargs(batch.sampling),
+      sampling,
+      ...(batch.thinking ? { thinking: true } : {}),
     };
   }
 
@@ -321,4 +331,18 @@ export class VllmRunner implements ModelRunner {
     this.leases.clear();
     await Promise.all(leases.map((lease) => lease.release()));
   }
+}
+
+/** One raw chunk → its answer and thought parts; the final chunk flushes what the parser still holds. */
+function splitThought(chunk: TokenChunk, parser: Gemma4OutputParser): TokenChunk {
+  const events = [...parser.push(chunk.textDelta), ...(chunk.finishReason ? parser.end() : [])];
+  let text = '';
+  let thought = '';
+  for (const event of events) {
+    if (event.type === 'text') text += event.text;
+    else if (event.type === 'thought') thought += event.text;
+    // A tool call is text until serve asks for tools (issue 12): the call as the model wrote it.
+    else text += `<|tool_call>call:${event.name}${event.arguments}<tool_call|>`;
+  }
+  return { ...chunk, textDelta: text, ...(thought ? { thoughtDelta: thought } : {}) };
 }

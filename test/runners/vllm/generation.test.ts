@@ -289,3 +289,31 @@ it('is a RuntimeFailure (exit 5) when used after dispose', async () => {
   await runner.dispose();
   await expect(collect(runner.execute(chat('r', 'a')))).rejects.toBeInstanceOf(RuntimeFailure);
 });
+
+describe('thinking (Gemma 4 channels)', () => {
+  const raw = '<|channel>thought\nThe user greets; reply kindly.<channel|>Hello, friend.';
+
+  it('renders with enable_thinking, keeps special tokens, and streams the thought apart from the answer', async () => {
+    env = useFakeVllm({ FAKE_VLLM_ANSWER: raw });
+    runner = await makeRunner();
+    const { text, chunks, final } = await collect(runner.execute({ ...chat('t1', 'Hi'), thinking: true }));
+    const thought = chunks.map((c) => c.thoughtDelta ?? '').join('');
+    expect(thought).toBe('The user greets; reply kindly.');
+    expect(text).toBe('Hello, friend.');
+    expect(final.finishReason).toBe('stop');
+    const add = readRecord(env.recordFile).find((e) => e.event === 'add_request');
+    expect(add?.prompt).toContain('<|think|>');
+    expect(add?.params).toMatchObject({ skip_special_tokens: false });
+  });
+
+  it('without thinking, the prompt has no <|think|> and vLLM keeps skipping special tokens', async () => {
+    env = useFakeVllm({ FAKE_VLLM_ANSWER: 'Plain answer.' });
+    runner = await makeRunner();
+    const { text, chunks } = await collect(runner.execute(chat('t2', 'Hi')));
+    expect(text).toBe('Plain answer.');
+    expect(chunks.every((c) => c.thoughtDelta === undefined)).toBe(true);
+    const add = readRecord(env.recordFile).find((e) => e.event === 'add_request');
+    expect(add?.prompt).not.toContain('<|think|>');
+    expect(add?.params).toMatchObject({ skip_special_tokens: true });
+  });
+});

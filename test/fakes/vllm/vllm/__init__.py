@@ -20,6 +20,12 @@ Controlled by environment variables (read when used, so one interpreter can serv
                               "external": the caller's id
   FAKE_VLLM_SPAWN_WORKER      from_engine_args starts a worker process with VLLM_WORKER_MULTIPROC_METHOD, as
                               vLLM's EngineCore does, and fails if it cannot
+  FAKE_VLLM_ANSWER            the model's raw output instead of the echo, verbatim (Gemma 4 markers included),
+                              one whitespace-ended piece per step. As in vLLM, special tokens (Gemma 4's
+                              <|channel> <channel|> <|tool_call> <tool_call|> <|"|> <|think|>) are dropped from
+                              the text unless SamplingParams.skip_special_tokens is False
+
+The fake tokenizer's chat template adds <|think|> after BOS when called with enable_thinking=True.
 """
 
 import builtins
@@ -182,6 +188,8 @@ class FakeTokenizer:
         if not tokenize and kwargs.get("return_dict"):
             raise ValueError("return_dict requires tokenize=True")
         text = self.bos_token
+        if kwargs.get("enable_thinking"):
+            text += "<|think|>"
         for message in conversation:
             if message["role"] not in ("system", "user", "assistant"):
                 raise ValueError(f"Conversation roles must be system/user/assistant, got {message['role']}")
@@ -211,7 +219,20 @@ class _Request:
         self.text = ""
 
 
+_SPECIAL_TOKENS = ("<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", '<|"|>', "<|think|>")
+
+
+def _without_special_tokens(text):
+    for token in _SPECIAL_TOKENS:
+        text = text.replace(token, "")
+    return text
+
+
 def _answer_words(prompt):
+    scripted = os.environ.get("FAKE_VLLM_ANSWER")
+    if scripted is not None:
+        # Verbatim pieces, each keeping the whitespace after it, so joining them gives the text back exactly.
+        return [piece for piece in re.findall(r"\S*\s*", scripted) if piece]
     turns = _USER_TURN.findall(prompt)
     source = turns[-1] if turns else prompt
     return ["Echo:"] + source.split()
@@ -325,7 +346,8 @@ class LLMEngine:
         if word is None:
             finish_reason = "stop"  # end of sequence: EOS adds a token, no text
         else:
-            request.text += word if request.generated == 0 else " " + word
+            verbatim = os.environ.get("FAKE_VLLM_ANSWER") is not None
+            request.text += word if request.generated == 0 or verbatim else " " + word
         request.generated += 1
         for stop in params.stop:
             at = request.text.find(stop)
@@ -339,7 +361,7 @@ class LLMEngine:
         if finish_reason is None and request.generated >= context_left:
             finish_reason = "length"
         # Like vLLM's detokenizer, hold back text that could still become a stop string.
-        visible = request.text
+        visible = request.text if not params.skip_special_tokens else _without_special_tokens(request.text)
         if finish_reason is None and params.stop:
             visible = visible[: max(0, len(visible) - (max(len(s) for s in params.stop) - 1))]
         if finish_reason is not None:
