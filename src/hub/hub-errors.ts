@@ -94,7 +94,7 @@ function repoNotFound(context: HubErrorContext, maybePrivate: boolean): ModelErr
 export function hubUnreachableError(endpoint: string, detail: string, repo: string): ModelError {
   return new ModelError(`cannot reach the Hub at ${endpoint} for ${repo}: ${redactSecrets(detail)}`, {
     code: 'hub-unreachable',
-    hint: 'check the network or HF_ENDPOINT; with the weights already cached, HF_HUB_OFFLINE=1 skips the Hub',
+    hint: 'check the network, HF_ENDPOINT and any HTTPS_PROXY/HTTP_PROXY (NO_PROXY); with the weights already cached, HF_HUB_OFFLINE=1 skips the Hub',
   });
 }
 

@@ -150,6 +150,8 @@ describe('HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
     );
     expect(error.exitCode).toBe(4);
     expect(error.code).toBe('hub-unreachable');
+    expect(error.message).toContain('127.0.0.1:9');
+    expect(error.hint).toContain('HTTP_PROXY');
   });
 });
 
