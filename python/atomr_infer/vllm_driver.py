@@ -53,10 +53,17 @@ def _describe_error(error):
     return summary[:600]
 
 
+def _print_traceback(error):
+    # Each failure reaches the user as one line (the JSON below, turned into an error by Node); the traceback
+    # behind it only with ATOMR_INFER_DEBUG=1, the project's switch for "show me where it happened". Printed
+    # unconditionally it landed on the user's stderr before that line (vLLM missing, its import raising).
+    if os.environ.get("ATOMR_INFER_DEBUG") == "1":
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+        sys.stderr.flush()
+
+
 def _fail(kind, error):
-    # The full traceback goes to the log stream, whose tail Node shows when the process dies.
-    traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
-    sys.stderr.flush()
+    _print_traceback(error)
     missing = getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None
     return json.dumps({"ok": False, "error": {"kind": kind, "message": _describe_error(error), "module": missing}})
 
@@ -234,7 +241,7 @@ class _EngineState:
             params = self.vllm.SamplingParams(**add.get("sampling", {}))
             engine_id = self.engine.add_request(request_id, prompt, params)
         except Exception as error:  # noqa: BLE001 - one bad request must not fail the others
-            traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+            _print_traceback(error)
             events.append({"id": request_id, "text": "", "finish": "error", "error": _describe_error(error)})
             return
         self.sent[request_id] = 0

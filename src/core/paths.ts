@@ -87,9 +87,34 @@ export function hfEndpoint(env: Env = process.env): string {
   return (envValue(env, 'HF_ENDPOINT') ?? 'https://huggingface.co').replace(/\/+$/, '');
 }
 
-/** `HF_HUB_OFFLINE` as huggingface_hub reads it: 1/true/yes/on. */
+const TRUE_VALUES = ['1', 'true', 'yes', 'on'];
+
+function isTrue(value: string | undefined): boolean {
+  return TRUE_VALUES.includes((value ?? '').toLowerCase());
+}
+
+/**
+ * The variable that decides offline mode, as huggingface_hub reads it (constants.py: `HF_HUB_OFFLINE or
+ * TRANSFORMERS_OFFLINE`): HF_HUB_OFFLINE when set, whatever its value, else TRANSFORMERS_OFFLINE.
+ */
+export function hfOfflineVariable(env: Env = process.env): 'HF_HUB_OFFLINE' | 'TRANSFORMERS_OFFLINE' {
+  return envValue(env, 'HF_HUB_OFFLINE') === undefined && envValue(env, 'TRANSFORMERS_OFFLINE') !== undefined
+    ? 'TRANSFORMERS_OFFLINE'
+    : 'HF_HUB_OFFLINE';
+}
+
+/** Offline mode (`HF_HUB_OFFLINE`, else `TRANSFORMERS_OFFLINE`): 1/true/yes/on. */
 export function hfOffline(env: Env = process.env): boolean {
-  return ['1', 'true', 'yes', 'on'].includes((envValue(env, 'HF_HUB_OFFLINE') ?? '').toLowerCase());
+  return isTrue(envValue(env, hfOfflineVariable(env)));
+}
+
+/**
+ * `HF_HUB_DISABLE_IMPLICIT_TOKEN` (huggingface_hub utils/_headers.py): a token found in the environment or the
+ * token file is not sent by default. We have no explicit token argument, so it is sent only where the Hub
+ * says it is needed (401/403 for a gated or private repo).
+ */
+export function implicitTokenDisabled(env: Env = process.env): boolean {
+  return isTrue(envValue(env, 'HF_HUB_DISABLE_IMPLICIT_TOKEN'));
 }
 
 /**

@@ -44,3 +44,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** The `RateLimit` header (IETF draft-ietf-httpapi-ratelimit-headers-09), as the Hub sends it on a 429. */
+export interface RateLimitInfo {
+  /** Which limit: `api`, `resolvers`, `pages`… */
+  resource: string;
+  remaining: number;
+  /** Seconds until the window resets. */
+  resetSeconds: number;
+}
+
+/**
+ * Parses `RateLimit: "api";r=0;t=55` with huggingface_hub's pattern (utils/_http.py parse_ratelimit_headers);
+ * `undefined` when absent or of another shape.
+ */
+export function parseRateLimit(value: string | null): RateLimitInfo | undefined {
+  if (value === null) return undefined;
+  const match = /"(\w+)"\s*;\s*r\s*=\s*(\d+)\s*;\s*t\s*=\s*(\d+)/.exec(value);
+  if (!match) return undefined;
+  return { resource: match[1] ?? '', remaining: Number(match[2]), resetSeconds: Number(match[3]) };
+}

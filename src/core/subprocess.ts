@@ -8,6 +8,11 @@ import { spawn } from 'node:child_process';
  * as the whole `probe` may spend (its goal is 1.5x a bare `node` start plus one Python spawn), and the contract
  * needed is small. On timeout it resolves at once and kills the child with SIGKILL: a wedged `nvidia-smi`
  * may ignore SIGTERM, and the caller must not wait for it.
+ *
+ * Nothing a command starts outlives it: each child leads its own process group (POSIX), and that whole group is
+ * killed on timeout, on abort, when the child exits (a helper it left in the background) and when Node exits. A
+ * wrapper (a pyenv shim, a vendor script around nvidia-smi) runs the real work as its own child, and killing
+ * the wrapper alone left that child running after `probe` had exited.
  */
 
 export interface CommandOptions {
@@ -42,6 +47,42 @@ export function createCommandRunner(): CommandRunner {
 
 const MAX_OUTPUT_CHARS = 1_000_000;
 
+/** A process group per child where the platform has them; Windows has none (and no orphaned shells). */
+const OWN_GROUP = process.platform !== 'win32';
+
+/** Process groups of children still running, killed if Node exits first (a second Ctrl-C, process.exit). */
+const liveGroups = new Set<number>();
+let exitHook = false;
+
+function killGroup(child: ReturnType<typeof spawn>): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  try {
+    if (OWN_GROUP) process.kill(-pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    // The group is empty: everything in it has exited.
+  }
+}
+
+function track(child: ReturnType<typeof spawn>): void {
+  const pid = child.pid;
+  if (!OWN_GROUP || pid === undefined) return;
+  liveGroups.add(pid);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const group of liveGroups) {
+        try {
+          process.kill(-group, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+}
+
 function spawnCommand(
   file: string,
   args: readonly string[],
@@ -72,7 +113,7 @@ function spawnCommand(
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         windowsHide: true,
-        ...(options.signal === undefined ? {} : { signal: options.signal, killSignal: 'SIGKILL' as const }),
+        detached: OWN_GROUP,
       });
     } catch (error) {
       errorCode = (error as NodeJS.ErrnoException).code ?? 'ESPAWN';
@@ -81,21 +122,26 @@ function spawnCommand(
       return;
     }
 
-    const finish = (exitCode: number | undefined): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result(exitCode));
-    };
-
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-      // Do not wait for 'close': a child stuck in the kernel (a hung driver) may never close its pipes.
+    track(child);
+    // Killed, and not waited for: a child stuck in the kernel (a hung driver) may never close its pipes.
+    const abandon = (): void => {
+      killGroup(child);
       child.stdout?.destroy();
       child.stderr?.destroy();
       child.unref();
       finish(undefined);
+    };
+    const onAbort = (): void => abandon();
+    const finish = (exitCode: number | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(result(exitCode));
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abandon();
     }, options.timeoutMs ?? 10_000);
 
     child.stdout?.setEncoding('utf8');
@@ -114,6 +160,14 @@ function spawnCommand(
       errorCode = error.code ?? error.name;
       finish(undefined);
     });
+    // The child is done: whatever it left in its group goes too (its pipes then close, and 'close' follows).
+    child.on('exit', () => {
+      killGroup(child);
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
+    });
     child.on('close', (code) => finish(code ?? undefined));
+    // Last, once every listener is in place (a spawn error is emitted later, and must find its listener).
+    if (options.signal?.aborted) abandon();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -16,7 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { repoCacheDir, repoFolderName, snapshotPath } from './cache-layout.js';
 import { AppendWriter } from './append-writer.js';
 import { acquireFileLock } from './file-lock.js';
-import { blobNameOf, type HubClient, type RemoteFile } from './hub-client.js';
+import { RangeRefusedError, blobNameOf, type HubClient, type RemoteFile } from './hub-client.js';
 import { Hasher, hashPrefix } from './blob-hash.js';
 import { checksumError, hubBadResponseError, hubTimeoutError, hubUnreachableError } from './hub-errors.js';
 import { AtomrError } from '../core/errors.js';
@@ -110,7 +110,9 @@ export type BlobNotice =
   | { kind: 'wait-lock' }
   | { kind: 'resume'; offset: number }
   | { kind: 'retry'; attempt: number; delayMs: number; reason: string }
-  | { kind: 'corrupt-partial'; offset: number };
+  | { kind: 'corrupt-partial'; offset: number }
+  /** The server answered 416 to resuming at `offset`: the partial was discarded, the file starts again at 0. */
+  | { kind: 'range-refused'; offset: number };
 
 export interface FetchBlobOptions {
   client: HubClient;
@@ -259,6 +261,16 @@ async function streamInto(
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (error instanceof AtomrError) throw error;
+      if (error instanceof RangeRefusedError) {
+        // 416: the bytes we hold do not belong to the file the server has now. Keeping them would fail the same
+        // way on every run, so they go, and the file starts again (the one restart opening without Range).
+        await truncate(partial, 0).catch(() => undefined);
+        hash.reset();
+        size = 0;
+        options.onNotice?.({ kind: 'range-refused', offset: error.start });
+        attempt--;
+        continue;
+      }
       // A connection that delivered bytes earns a fresh set of retries: only consecutive failures count.
       if (progressed) {
         attempt = 1;

@@ -8,9 +8,11 @@ import {
   readBodyText,
 } from '../core/http-timeouts.js';
 import type { HfToken } from '../core/paths.js';
-import { RETRYABLE_STATUSES, parseRetryAfter, sleep } from '../core/retry.js';
+import { RETRYABLE_STATUSES, parseRateLimit, parseRetryAfter, sleep } from '../core/retry.js';
 import {
+  foreignRefusalError,
   hubBadResponseError,
+  hubRateLimitError,
   hubStatusError,
   hubTimeoutError,
   hubUnreachableError,
@@ -33,6 +35,9 @@ export { blobNameOf, type RemoteFile, type RepoInfo } from './repo-info.js';
  *   GET /api/models/<repo>/revision/<rev>?blobs=true  → commit sha + every file's size, git oid and LFS sha256
  *   GET /<repo>/resolve/<commit>/<path>                → the bytes (302 to a CDN for LFS files), Range-capable
  * The token goes only to the endpoint's own origin: redirects are followed by hand so a CDN never sees it.
+ * Like huggingface_hub (utils/_http.py) a 429 whose `RateLimit` header says the limit is used up waits for its
+ * reset (t + 1 s) instead of backing off blindly, and an error that did not come from the Hub (a CDN's or a
+ * proxy's 403) is not reported as a gated repo.
  */
 
 export interface RetryNotice {
@@ -49,6 +54,11 @@ export interface HubClientOptions {
   retry?: Partial<RetryPolicy>;
   onRetry?: (notice: RetryNotice) => void;
   timeouts?: Partial<HubTimeouts>;
+  /**
+   * `always` (default): the token goes with every request to the Hub. `when-needed` (HF_HUB_DISABLE_IMPLICIT_TOKEN):
+   * a repo is asked without it, and with it only after the Hub answered 401/403 for that repo.
+   */
+  sendToken?: 'always' | 'when-needed';
 }
 
 /**
@@ -84,6 +94,27 @@ export interface OpenedFile {
 
 const MAX_REDIRECTS = 10;
 
+/**
+ * The server answered 416 to a Range request: the partial file no longer fits the file it serves (a re-upload,
+ * a CDN with another copy). The caller discards the partial and starts again from byte 0.
+ */
+export class RangeRefusedError extends Error {
+  constructor(
+    readonly start: number,
+    readonly contentRange: string | null,
+  ) {
+    super(`HTTP 416 for bytes=${start}- (${contentRange ?? 'no Content-Range'})`);
+    this.name = 'RangeRefusedError';
+  }
+}
+
+interface Followed {
+  response: Response;
+  /** The URL that answered (after redirects). */
+  url: string;
+  redirected: boolean;
+}
+
 export class HubClient {
   readonly endpoint: string;
   private readonly origin: string;
@@ -93,6 +124,9 @@ export class HubClient {
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
   readonly timeouts: HubTimeouts;
   private readonly infoCache = new Map<string, Promise<RepoInfo>>();
+  private readonly sendToken: 'always' | 'when-needed';
+  /** With `when-needed`: the repos the Hub refused without a token. */
+  private readonly reposNeedingToken = new Set<string>();
 
   constructor(options: HubClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -102,6 +136,7 @@ export class HubClient {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.onRetry = options.onRetry;
     this.timeouts = { ...DEFAULT_HUB_TIMEOUTS, ...options.timeouts };
+    this.sendToken = options.sendToken ?? 'always';
   }
 
   get retryPolicy(): RetryPolicy {
@@ -171,7 +206,12 @@ export class HubClient {
     const response = await this.request(url, headers, this.context(repo, commit, path), signal, {
       kind: 'download',
       consume: async (opened) => opened,
+      ...(start > 0 ? { accept: (status: number) => status === 416 } : {}),
     });
+    if (response.status === 416) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new RangeRefusedError(start, response.headers.get('content-range'));
+    }
     if (!response.body) {
       throw hubBadResponseError(this.endpoint, `${repo}/${path}`, 'a response without a body');
     }
@@ -211,6 +251,8 @@ export class HubClient {
       kind: HubRequestKind;
       attempts?: number | undefined;
       consume: (response: Response) => Promise<T>;
+      /** A non-2xx status handed to `consume` instead of failing (416 for a Range request). */
+      accept?: (status: number) => boolean;
     },
   ): Promise<T> {
     const what = context.file ? `${context.repo}/${context.file}` : context.repo;
@@ -219,15 +261,41 @@ export class HubClient {
     let timeouts = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await this.followRedirects(url, headers, timeoutMs, signal);
-        if (response.ok) return await options.consume(response);
+        const withToken = this.sendToken === 'always' || this.reposNeedingToken.has(context.repo);
+        const followed = await this.followRedirects(url, headers, timeoutMs, withToken, signal);
+        const { response } = followed;
+        if (response.ok || options.accept?.(response.status)) return await options.consume(response);
         await response.body?.cancel().catch(() => undefined);
-        if (RETRYABLE_STATUSES.has(response.status) && attempt < attempts) {
-          const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-          await this.pause(what, attempt, `HTTP ${response.status}`, retryAfter, signal);
+        const status = response.status;
+        if ((status === 401 || status === 403) && this.token && !withToken && !followed.redirected) {
+          // HF_HUB_DISABLE_IMPLICIT_TOKEN: the Hub says this repo needs the token; ask again with it.
+          this.reposNeedingToken.add(context.repo);
+          attempt--;
           continue;
         }
-        throw hubStatusError(response.status, response.headers.get('x-error-code'), context);
+        const limit = status === 429 ? parseRateLimit(response.headers.get('ratelimit')) : undefined;
+        if (limit?.remaining === 0) {
+          // The limit is used up until its window resets: waiting less only spends another request.
+          const waitMs = (limit.resetSeconds + 1) * 1000;
+          if (waitMs > this.policy.maxRetryAfterMs || attempt >= attempts) {
+            throw hubRateLimitError(
+              this.endpoint,
+              what,
+              limit.resource,
+              limit.resetSeconds,
+              this.token !== undefined,
+            );
+          }
+          const reason = `the Hub's "${limit.resource}" rate limit is used up; it resets in ${limit.resetSeconds} s`;
+          await this.pause(what, attempt, reason, waitMs, signal);
+          continue;
+        }
+        if (RETRYABLE_STATUSES.has(status) && attempt < attempts) {
+          const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+          await this.pause(what, attempt, `HTTP ${status}`, retryAfter, signal);
+          continue;
+        }
+        throw this.statusError(followed, context);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (error instanceof AtomrError) throw error;
@@ -250,6 +318,22 @@ export class HubClient {
     }
   }
 
+  /**
+   * A 401/403/404 without the Hub's error headers (X-Error-Code / X-Error-Message) is not the Hub's verdict on
+   * the repo: from the CDN a redirect led to, or a 403 from a proxy or firewall answering for the Hub's URL.
+   */
+  private statusError(followed: Followed, context: HubErrorContext): AtomrError {
+    const { response, url } = followed;
+    const status = response.status;
+    const errorCode = response.headers.get('x-error-code');
+    const hubHeaders = errorCode !== null || response.headers.get('x-error-message') !== null;
+    const foreignHost = new URL(url).origin !== this.origin;
+    if ([401, 403, 404].includes(status) && !hubHeaders && (foreignHost || status === 403)) {
+      return foreignRefusalError(status, hostOf(url), context, foreignHost);
+    }
+    return hubStatusError(status, errorCode, context);
+  }
+
   private async pause(
     what: string,
     attempt: number,
@@ -266,8 +350,9 @@ export class HubClient {
     startUrl: string,
     headers: Record<string, string>,
     timeoutMs: number,
+    withToken: boolean,
     signal?: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<Followed> {
     let url = startUrl;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const sameOrigin = new URL(url).origin === this.origin;
@@ -276,7 +361,7 @@ export class HubClient {
         ...headers,
       };
       // The token is for the Hub only: a CDN or any other host a redirect names never receives it.
-      if (sameOrigin && this.token) requestHeaders.authorization = `Bearer ${this.token.value}`;
+      if (sameOrigin && withToken && this.token) requestHeaders.authorization = `Bearer ${this.token.value}`;
       const response = await fetchWithHeadersTimeout(
         url,
         { headers: requestHeaders, redirect: 'manual' },
@@ -288,7 +373,7 @@ export class HubClient {
         url = new URL(location, url).toString();
         continue;
       }
-      return response;
+      return { response, url, redirected: hop > 0 };
     }
     throw hubBadResponseError(this.endpoint, startUrl, `more than ${MAX_REDIRECTS} redirects`);
   }

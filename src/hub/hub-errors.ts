@@ -94,7 +94,7 @@ function repoNotFound(context: HubErrorContext, maybePrivate: boolean): ModelErr
 export function hubUnreachableError(endpoint: string, detail: string, repo: string): ModelError {
   return new ModelError(`cannot reach the Hub at ${endpoint} for ${repo}: ${redactSecrets(detail)}`, {
     code: 'hub-unreachable',
-    hint: 'check the network or HF_ENDPOINT; with the weights already cached, HF_HUB_OFFLINE=1 skips the Hub',
+    hint: 'check the network, HF_ENDPOINT and any HTTPS_PROXY/HTTP_PROXY (NO_PROXY); with the weights already cached, HF_HUB_OFFLINE=1 skips the Hub',
   });
 }
 
@@ -143,4 +143,46 @@ export function hubBadResponseError(endpoint: string, what: string, problem: str
       hint: 'check HF_ENDPOINT: it must be the base URL of a Hugging Face Hub or mirror (default https://huggingface.co); a proxy or captive portal can also answer like this',
     },
   );
+}
+
+/** The Hub's rate limit (429 with `RateLimit: "api";r=0;t=N`) resets later than we are willing to wait. */
+export function hubRateLimitError(
+  endpoint: string,
+  what: string,
+  resource: string,
+  resetSeconds: number,
+  hasToken: boolean,
+): ModelError {
+  return new ModelError(
+    `the Hub at ${endpoint} refused ${what}: its "${resource}" rate limit is used up and resets in ${resetSeconds} s (HTTP 429)`,
+    {
+      code: 'hub-rate-limited',
+      hint: hasToken
+        ? `run the command again after ${resetSeconds} s; nothing downloaded so far is lost`
+        : `run the command again after ${resetSeconds} s; requests with a token (HF_TOKEN, https://huggingface.co/settings/tokens) get a higher limit`,
+    },
+  );
+}
+
+/**
+ * A 401/403/404 that did not come from the Hub: from the CDN an LFS redirect led to, or from a proxy or firewall
+ * answering for the Hub's URL (no X-Error-Code). Not a gated repo and not a token problem: saying "gated" would
+ * send the user to a license page that cannot help.
+ */
+export function foreignRefusalError(
+  status: number,
+  host: string,
+  context: HubErrorContext,
+  viaRedirect: boolean,
+): ModelError {
+  const kept = context.file ? '; the partial download is kept' : '';
+  const message = viaRedirect
+    ? `the download server ${host}, where the Hub redirected the request, refused ${what(context)} with HTTP ${status}${kept}`
+    : `${host} answered HTTP ${status} for ${what(context)}, not from the Hub (none of its error headers): a proxy or firewall refused it${kept}`;
+  return new ModelError(message, {
+    code: 'hub-download-refused',
+    hint: viaRedirect
+      ? `a proxy or firewall may block ${host}, or the signed link expired: run the command again; if it persists, allow ${host} (and HTTPS_PROXY/NO_PROXY if a proxy is in the way)`
+      : `a proxy, firewall or captive portal answered instead of the Hub: check HTTPS_PROXY/HTTP_PROXY/NO_PROXY and HF_ENDPOINT`,
+  });
 }

@@ -3,14 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VariantId } from '../core/catalog.js';
 import { AtomrError } from '../core/errors.js';
-import { timeoutFromEnv } from '../core/http-timeouts.js';
 import type { WeightSource } from '../core/model-runner.js';
-import { hfEndpoint, hfHubCacheDir, hfOffline, readHfToken } from '../core/paths.js';
+import { hfHubCacheDir, hfOffline, hfOfflineVariable } from '../core/paths.js';
 import { cacheWriteError, diskSpaceError } from './cache-errors.js';
 import { repoCacheDir, snapshotPath } from './cache-layout.js';
 import { blobPath, fetchBlob, incompletePath, linkSnapshot, sizeOf, writeRef } from './cache-writer.js';
 import { freeBytesAt } from './disk-space.js';
-import { blobNameOf, DEFAULT_HUB_TIMEOUTS, HubClient, type RetryNotice } from './hub-client.js';
+import { createHubClient } from './client-from-env.js';
+import { blobNameOf, type HubClient } from './hub-client.js';
 import type { PullEvent } from './pull-events.js';
 import {
   localGgufMissing,
@@ -24,6 +24,8 @@ import { ProgressTracker } from './progress-tracker.js';
 import type { RetryPolicy } from './retry.js';
 import type { PullRuntime } from './runner-files.js';
 import { verifyCachedFiles, type VerifyReport } from './verify-cache.js';
+
+export { HUB_TIMEOUT_ENV, createHubClient } from './client-from-env.js';
 
 /**
  * `pull`: puts what a runner needs into the Hugging Face cache, resumably and verified, and says where it is.
@@ -80,35 +82,8 @@ export interface PullResult {
   verified?: VerifyReport;
 }
 
-/** Hub timeouts in seconds, named and defaulted as huggingface_hub names them (constants.py). */
-export const HUB_TIMEOUT_ENV = {
-  metadata: 'HF_HUB_ETAG_TIMEOUT',
-  download: 'HF_HUB_DOWNLOAD_TIMEOUT',
-} as const;
-
 /** Error codes meaning "the Hub cannot be used right now": a complete cached snapshot is used instead. */
 const HUB_UNUSABLE = new Set(['hub-unreachable', 'hub-timeout', 'hub-bad-response', 'hub-http-error']);
-
-export function createHubClient(
-  env: NodeJS.ProcessEnv,
-  options: {
-    fetch?: typeof fetch;
-    retry?: Partial<RetryPolicy>;
-    onRetry?: (notice: RetryNotice) => void;
-  } = {},
-): HubClient {
-  return new HubClient({
-    endpoint: hfEndpoint(env),
-    token: readHfToken(env),
-    timeouts: {
-      metadataMs: timeoutFromEnv(env, HUB_TIMEOUT_ENV.metadata, DEFAULT_HUB_TIMEOUTS.metadataMs / 1000),
-      downloadMs: timeoutFromEnv(env, HUB_TIMEOUT_ENV.download, DEFAULT_HUB_TIMEOUTS.downloadMs / 1000),
-    },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-  });
-}
 
 /** Plans a pull without downloading: online when allowed, else from the cache. */
 export async function planPull(options: PullOptions): Promise<PullPlan | { local: string }> {
@@ -122,8 +97,15 @@ export async function planPull(options: PullOptions): Promise<PullPlan | { local
   const repoTarget = { ...target, repo: target.repo };
   const revision = options.revision ?? 'main';
   const cacheDir = hfHubCacheDir(env);
-  if (hfOffline(env))
-    return planOffline(repoTarget, revision, cacheDir, 'HF_HUB_OFFLINE=1 forbids downloading');
+  if (hfOffline(env)) {
+    const variable = hfOfflineVariable(env);
+    return planOffline(
+      repoTarget,
+      revision,
+      cacheDir,
+      `${variable}=${env[variable]?.trim() ?? ''} forbids downloading`,
+    );
+  }
   const client = options.client ?? clientFor(env, options);
   // With a complete snapshot cached, the Hub is asked once, without retries: when it does not answer (or answers
   // nonsense) the cache does, as Python's huggingface_hub does after one metadata request.
@@ -281,7 +263,13 @@ async function pullFile(
     onNotice: (notice) => {
       if (notice.kind === 'wait-lock') emit({ event: 'wait-lock', path: file.path });
       else if (notice.kind === 'retry') emit({ event: 'retry', path: file.path, ...omitKind(notice) });
-      else if (notice.kind === 'corrupt-partial') {
+      else if (notice.kind === 'range-refused') {
+        tracker.update(file.path, 0, 0);
+        emit({
+          event: 'notice',
+          message: `the server refused to resume ${file.path} at byte ${notice.offset} (HTTP 416): the partial download no longer fits the file, so it starts again`,
+        });
+      } else if (notice.kind === 'corrupt-partial') {
         tracker.update(file.path, 0, 0);
         emit({ event: 'corrupt-partial', path: file.path, offset: notice.offset });
       }

@@ -40,9 +40,14 @@ export type ParsedRepoInfo = { ok: true; info: RepoInfo } | { ok: false; problem
 const GIT_OID = /^[0-9a-f]{40}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** A relative, `/`-separated path that stays inside the snapshot: no `..`, `.`, empty segment, `\` or control character. */
+/**
+ * A relative, `/`-separated path that stays inside the snapshot: no `..`, `.`, empty segment, `\\` or control
+ * character, and none of the forms Windows reads as absolute (huggingface_hub _validate_relative_filename):
+ * a root (`/x`, `//server/share`), a drive (`C:/x`, drive-relative `D:x`).
+ */
 export function isSafeRepoPath(path: string): boolean {
   if (path.length === 0 || path.length > 1024 || path.startsWith('/')) return false;
+  if (/^[A-Za-z]:/.test(path)) return false;
   if (path.includes('\\') || /\p{Cc}/u.test(path)) return false;
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }

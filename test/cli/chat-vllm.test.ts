@@ -107,4 +107,25 @@ describe('atomr-infer chat --runtime vllm', () => {
     expect(tokens.join('')).toBe('Echo: one');
     expect(events.at(-1)).toMatchObject({ type: 'done', runtime: 'vllm', finishReason: 'length' });
   });
+
+  // A Python without vLLM, and one whose `import vllm` raises: stderr holds the one clear error and its hint only,
+  // never the Python traceback behind it (ATOMR_INFER_DEBUG=1 shows that).
+  it.each([
+    ['vLLM is missing', { PYTHONPATH: '' }, /^atomr-infer: vLLM is not installed for /],
+    [
+      'importing vLLM raises',
+      { FAKE_VLLM_IMPORT_ERROR: 'OSError:libcudart.so.12: cannot open shared object file' },
+      /^atomr-infer: importing vLLM failed in .*OSError: libcudart\.so\.12/,
+    ],
+  ])('%s: only the clear error on stderr, no Python traceback', async (_case, extra, first) => {
+    const run = await runCli(['chat', '--runtime', 'vllm', '--model', MODEL, '--prompt', 'hi'], {
+      env: { ...env, ...extra },
+      timeoutMs: 30_000,
+    });
+    expect(run.exitCode).toBe(5);
+    expect(run.stderr).not.toMatch(/Traceback|File ".*", line \d+/);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(first);
+    expect(lines.slice(1).every((line) => line.startsWith('hint: '))).toBe(true);
+  });
 });

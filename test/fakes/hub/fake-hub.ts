@@ -28,7 +28,16 @@ export interface FakeRepo {
 }
 
 export type Fault =
-  | { kind: 'status'; status: number; retryAfter?: string; errorCode?: string }
+  | {
+      kind: 'status';
+      status: number;
+      retryAfter?: string;
+      errorCode?: string;
+      /** The Hub's `RateLimit` header on a 429, e.g. `"api";r=0;t=55` (IETF draft-ietf-httpapi-ratelimit-headers). */
+      rateLimit?: string;
+    }
+  /** A plain answer as a CDN, proxy or firewall sends it: an HTML body and none of the Hub's X-Error-* headers. */
+  | { kind: 'foreign-status'; status: number }
   /** Sends the headers and `afterBytes` body bytes, then destroys the socket. */
   | { kind: 'drop'; afterBytes: number }
   /** Sends `afterBytes` body bytes and then nothing, keeping the socket open until the server closes. */
@@ -147,6 +156,7 @@ export async function startFakeHub(options: { repos: FakeRepo[]; token?: string 
     if (!file) return sendError(res, 404, 'EntryNotFound', 'blob not found');
     const fault = takeFault('cdn', file.path);
     if (fault?.kind === 'status') return sendFault(res, fault);
+    if (fault?.kind === 'foreign-status') return sendForeign(res, fault.status);
     serveContent(req, res, file, fault, count);
   });
   // Another host name for the same loopback server: clients (ours, Python's) treat it as a foreign CDN and
@@ -164,6 +174,7 @@ export async function startFakeHub(options: { repos: FakeRepo[]; token?: string 
     const path = resolve ? decodeURIComponent(resolve[3] ?? '') : undefined;
     const fault = kind === 'other' ? undefined : takeFault(kind, path);
     if (fault?.kind === 'status') return sendFault(res, fault);
+    if (fault?.kind === 'foreign-status') return sendForeign(res, fault.status);
     if (!repo) return sendError(res, 401, 'RepoNotFound', 'Repository not found');
     if (repo.gated) {
       const auth = req.headers.authorization;
@@ -263,7 +274,17 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 
 function sendFault(res: ServerResponse, fault: Extract<Fault, { kind: 'status' }>): void {
   if (fault.retryAfter !== undefined) res.setHeader('retry-after', fault.retryAfter);
+  if (fault.rateLimit !== undefined) {
+    res.setHeader('ratelimit', fault.rateLimit);
+    res.setHeader('ratelimit-policy', '"fixed window";"api";q=500;w=300');
+  }
   sendError(res, fault.status, fault.errorCode ?? 'Fault', `injected HTTP ${fault.status}`);
+}
+
+function sendForeign(res: ServerResponse, status: number): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'text/html');
+  res.end(`<html><body><h1>${status}</h1>Request blocked.</body></html>`);
 }
 
 function serveContent(
