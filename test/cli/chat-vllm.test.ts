@@ -6,9 +6,9 @@ import { FAKE_VLLM_PATH, TEST_PYTHON, readRecord } from '../runners/vllm/helpers
 
 /**
  * `chat --runtime vllm`: the built CLI drives the real vLLM runner (pythonia bridge, driver, engine loop) with
- * the test double of vLLM on PYTHONPATH. Whether a model counts as downloaded for vLLM is decided by
- * `cachedCommit(cacheDir, id, 'main')` (src/hub/cache-layout.ts, called from src/cli/chat/resolve-target.ts), so a
- * snapshot with `refs/main` is enough here.
+ * the test double of vLLM on PYTHONPATH. A model counts as downloaded for vLLM when its snapshot is complete
+ * (`refs/main`, config.json and the safetensors: vllmSnapshotComplete in src/hub/runner-files.ts, asked by the
+ * target resolver), so the snapshot here has them; the double never reads the weights.
  */
 const MODEL = 'google/gemma-4-E2B-it';
 let env: NodeJS.ProcessEnv;
@@ -33,6 +33,7 @@ beforeAll(() => {
     join(repo, 'snapshots', sha, 'config.json'),
     '{"architectures":["Gemma4ForConditionalGeneration"]}',
   );
+  writeFileSync(join(repo, 'snapshots', sha, 'model.safetensors'), '');
 });
 afterAll(() => cleanup());
 
