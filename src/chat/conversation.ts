@@ -16,6 +16,8 @@ export class Conversation {
     readonly system: string | undefined,
     /** Every answer constrained to this format (`chat --json-schema`); absent: free text. */
     readonly responseFormat?: ResponseFormat,
+    /** The model thinks before it answers (`--think`; the TUI's /think toggles it between turns). */
+    public thinking = false,
   ) {}
 
   /** The batch for `prompt`, given everything said so far. */
@@ -36,6 +38,7 @@ export class Conversation {
       stream: true,
       mode: this.mode,
       ...(this.responseFormat ? { responseFormat: this.responseFormat } : {}),
+      ...(this.thinking && this.mode === 'chat' ? { thinking: true } : {}),
     };
   }
 

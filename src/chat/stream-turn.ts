@@ -17,12 +17,18 @@ export interface TurnStats {
 
 export interface TurnResult extends TurnStats {
   text: string;
+  /** The thought (a turn with thinking on), apart from the answer; '' when there was none. */
+  thought: string;
+  /** How long the model thought: its first thought text to its first answer text (or the end). */
+  thoughtMs: number | undefined;
 }
 
 export interface StreamTurnOptions {
   signal?: AbortSignal;
   /** Called synchronously for every non-empty delta; keep it cheap (it runs between decoded tokens). */
   onDelta?: (delta: string) => void;
+  /** Called for every piece of thought text (thinking on); kept apart from the answer. */
+  onThought?: (delta: string) => void;
   now?: () => number;
   /** A meter the caller reads while the answer streams (the TUI's live tok/s); one is made otherwise. */
   meter?: TurnMeter;
@@ -83,13 +89,23 @@ export async function streamTurn(
   options: StreamTurnOptions = {},
 ): Promise<TurnResult> {
   const meter = options.meter ?? new TurnMeter(options.now);
+  const now = options.now ?? performance.now.bind(performance);
   let text = '';
+  let thought = '';
+  let thoughtStart: number | undefined;
+  let thoughtEnd: number | undefined;
   let usage: TokenUsage | undefined;
   let finishReason: FinishReason | undefined;
   let contextFull = false;
   const stream = runner.execute(batch, options.signal ? { signal: options.signal } : {});
   for await (const chunk of stream) {
+    if (chunk.thoughtDelta) {
+      thoughtStart ??= now();
+      thought += chunk.thoughtDelta;
+      options.onThought?.(chunk.thoughtDelta);
+    }
     if (chunk.textDelta) {
+      if (thoughtStart !== undefined) thoughtEnd ??= now();
       meter.tick();
       text += chunk.textDelta;
       options.onDelta?.(chunk.textDelta);
@@ -100,5 +116,7 @@ export async function streamTurn(
   }
   // A runner that ends without a final chunk after an abort still counts as aborted.
   finishReason ??= options.signal?.aborted ? 'abort' : 'stop';
-  return { text, ...meter.finish(finishReason, usage, contextFull) };
+  if (thoughtStart !== undefined) thoughtEnd ??= now();
+  const thoughtMs = thoughtStart === undefined ? undefined : (thoughtEnd ?? thoughtStart) - thoughtStart;
+  return { text, thought, thoughtMs, ...meter.finish(finishReason, usage, contextFull) };
 }

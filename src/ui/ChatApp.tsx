@@ -98,7 +98,13 @@ export function ChatApp({ controller, theme = COLOR_THEME, onExit }: ChatAppProp
     <ThemeContext.Provider value={theme}>
       <Static items={[...state.history]}>{(item) => <HistoryItemView key={item.id} item={item} />}</Static>
       <Box flexDirection="column">
-        {live ? <LiveAnswer text={live.text} waiting={live.text === '' && live.tokens === 0} /> : null}
+        {live ? (
+          <LiveAnswer
+            text={live.text}
+            thought={live.thought}
+            waiting={live.text === '' && live.tokens === 0}
+          />
+        ) : null}
         <InputLine value={input} busy={live !== undefined} />
         <StatusLine live={live} lastStats={state.lastStats} />
       </Box>

@@ -9,6 +9,8 @@ import { splitSettled } from './split-answer.js';
 export interface LiveAnswer {
   prompt: string;
   text: string;
+  /** The thought so far (thinking on), shown dim until the answer starts; then it folds into one line. */
+  thought: string;
   tokens: number;
   ttftMs: number | undefined;
   tokensPerSecond: number | undefined;
@@ -85,6 +87,9 @@ export class ChatController {
   private writer: SettledWriter | undefined;
   /** What the last frame cost (publish → React commit → Ink write), in ms. */
   private frameCostMs = 0;
+  /** Thought text not yet published, and when the thought began (for "thought for 3.2 s"). */
+  private pendingThought = '';
+  private thoughtStartedAt: number | undefined;
   /** When the last frame started drawing: the next one is due a frame gap after it, not after its cost. */
   private lastFrameAt = 0;
   private readonly contextSize: number | undefined;
@@ -181,6 +186,24 @@ export class ChatController {
       case '/help':
         this.append({ kind: 'help' });
         return 'command';
+      case '/think':
+        if (this.conversation.mode === 'completion') {
+          this.append({
+            kind: 'notice',
+            tone: 'warn',
+            text: 'A base model in completion mode cannot think.',
+          });
+          return 'command';
+        }
+        this.conversation.thinking = !this.conversation.thinking;
+        this.append({
+          kind: 'notice',
+          tone: 'info',
+          text: this.conversation.thinking
+            ? 'Thinking on: the model thinks before each answer (shown dim, then folded to one line).'
+            : 'Thinking off.',
+        });
+        return 'command';
       case '/reset':
         if (this.running) {
           this.append({
@@ -216,13 +239,18 @@ export class ChatController {
         this.pending += delta;
         this.flushTimer ??= setTimeout(() => this.flush(meter), this.frameGapMs());
       },
+      onThought: (delta) => {
+        this.pendingThought += delta;
+        this.thoughtStartedAt ??= this.clock();
+        this.flushTimer ??= setTimeout(() => this.flush(meter), this.frameGapMs());
+      },
       ...(this.now ? { now: this.now } : {}),
     });
     const started = this.clock();
     this.lastFrameAt = started;
     this.publish({
       history: [...this.state.history, this.withId({ kind: 'user', text: prompt })],
-      live: { prompt, text: '', tokens: 0, ttftMs: undefined, tokensPerSecond: undefined },
+      live: { prompt, text: '', thought: '', tokens: 0, ttftMs: undefined, tokensPerSecond: undefined },
     });
     // This frame's cost spaces the first streaming frames (see frameGapMs).
     queueMicrotask(() => {
@@ -248,6 +276,10 @@ export class ChatController {
     this.flushTimer = undefined;
     const live = this.state.live;
     if (!live) return;
+    const thought = live.thought + this.pendingThought;
+    this.pendingThought = '';
+    // The answer has started: the thought folds into one dim line above it.
+    const folded = thought !== '' && live.text + this.pending !== '' ? this.foldThought(thought) : undefined;
     const { settled, tail } = splitSettled(live.text + this.pending, this.maxLiveChars());
     this.pending = '';
     const written = settled.length > 0 && this.writer !== undefined;
@@ -255,12 +287,16 @@ export class ChatController {
     this.lastFrameAt = started;
     this.publish({
       // Without a writer, one history item per flush however many lines settled.
-      history:
-        settled.length && !written
-          ? [...this.state.history, this.withId({ kind: 'answer', text: settled.join('\n'), final: false })]
-          : this.state.history,
+      history: [
+        ...this.state.history,
+        ...(folded ? [folded] : []),
+        ...(settled.length && !written
+          ? [this.withId({ kind: 'answer', text: settled.join('\n'), final: false })]
+          : []),
+      ],
       live: {
         ...live,
+        thought: folded ? '' : thought,
         text: tail,
         tokens: meter.deltas,
         ttftMs: meter.ttftMs,
@@ -289,9 +325,23 @@ export class ChatController {
     return this.now ? this.now() : performance.now();
   }
 
+  /** The thought as one dim history line: how long the model thought, and how much. */
+  private foldThought(thought: string): HistoryItem {
+    const seconds = (this.clock() - (this.thoughtStartedAt ?? this.clock())) / 1000;
+    this.thoughtStartedAt = undefined;
+    const size = `${thought.length.toLocaleString('en-US')} characters`;
+    return this.withId({
+      kind: 'notice',
+      tone: 'dim',
+      text: `thought for ${seconds.toFixed(1)} s · ${size}`,
+    });
+  }
+
   private finish(meter: TurnMeter, stats: TurnStats | undefined, failure: string | undefined): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    const thought = (this.state.live?.thought ?? '') + this.pendingThought;
+    this.pendingThought = '';
     // Whole lines of the rest go to the writer too (Ink would lay out every character); the last partial
     // line becomes the final history item, which carries the interrupted mark.
     let rest = (this.state.live?.text ?? '') + this.pending;
@@ -303,6 +353,7 @@ export class ChatController {
       rest = tail;
     }
     const finalStats = stats ?? meter.finish('error', undefined);
+    if (thought !== '') items.push(this.foldThought(thought));
     items.push(
       this.withId({
         kind: 'answer',

@@ -31,6 +31,7 @@ export type HistoryItemInput = HistoryItem extends infer T
 
 export const SLASH_COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['/help', 'show this help'],
+  ['/think', 'let the model think before it answers (toggles; also --think)'],
   ['/reset', 'forget the conversation so far (the model starts fresh)'],
   ['/exit', 'leave (also Ctrl-D, or Ctrl-C on an empty prompt)'],
 ];

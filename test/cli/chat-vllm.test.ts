@@ -80,6 +80,42 @@ describe('atomr-infer chat --runtime vllm', () => {
     expect(gone(pid!)).toBe(true);
   });
 
+  it('--think: the answer alone on stdout, the thought on stderr; --json gives thought events apart', async () => {
+    const thinking = {
+      ...env,
+      FAKE_VLLM_ANSWER: '<|channel>thought\nThey greet me.<channel|>Hello back.',
+    };
+    const args = [
+      'chat',
+      '--runtime',
+      'vllm',
+      '--model',
+      MODEL,
+      '--ctx',
+      '4096',
+      '--think',
+      '--prompt',
+      'hi',
+    ];
+    const plain = await runCli(args, { env: thinking, timeoutMs: 30_000 });
+    expect(plain.exitCode).toBe(0);
+    expect(plain.stdout).toBe('Hello back.\n');
+    expect(plain.stderr).toContain('They greet me.');
+    const json = await runCli([...args, '--json'], { env: thinking, timeoutMs: 30_000 });
+    expect(json.exitCode).toBe(0);
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; text?: string });
+    const joined = (type: string) =>
+      events
+        .filter((event) => event.type === type)
+        .map((event) => event.text)
+        .join('');
+    expect(joined('thought')).toBe('They greet me.');
+    expect(joined('token')).toBe('Hello back.');
+  });
+
   it('--json: token events, then a done event with the finish reason and usage', async () => {
     const run = await runCli(
       [

@@ -5,7 +5,10 @@ import { ChatController, MAX_FRAME_GAP_MS } from '../../src/ui/chat-controller.j
 import { noColorRequested, PLAIN_THEME, themeFor } from '../../src/ui/theme.js';
 import { createScriptedRunner } from './helpers/scripted-runner.js';
 
-function controllerFor(answers: string[][], options: { flushMs?: number; maxLiveChars?: number } = {}) {
+function controllerFor(
+  answers: (string | { thought: string })[][],
+  options: { flushMs?: number; maxLiveChars?: number } = {},
+) {
   const runner = createScriptedRunner({ answers });
   const controller = new ChatController(
     runner,
@@ -150,6 +153,47 @@ describe('ChatController', () => {
     const last = controller.getSnapshot().lastStats;
     expect(last?.finishReason).toBe('abort');
     expect(runner.batches).toHaveLength(1);
+  });
+});
+
+describe('ChatController: thinking', () => {
+  it('/think turns thinking on for the next turns; the thought shows dim, then folds to one line', async () => {
+    useFakeTimers();
+    // Paced: a frame falls between the thought and the answer, as when a real model thinks for a while.
+    const runner = createScriptedRunner({
+      answers: [[{ thought: 'Let me ' }, { thought: 'consider.' }, 'The', ' answer.']],
+      delayMs: 50,
+    });
+    const controller = new ChatController(
+      runner,
+      new Conversation('tiny', 'chat', {}, undefined),
+      runner.describe(),
+      { flushMs: 20, now: () => Date.now() },
+    );
+    expect(controller.submit('/think')).toBe('command');
+    expect(controller.getSnapshot().history.at(-1)).toMatchObject({ kind: 'notice', text: /Thinking on/ });
+    const seenThoughts: string[] = [];
+    controller.subscribe(() => {
+      const live = controller.getSnapshot().live;
+      if (live?.thought) seenThoughts.push(live.thought);
+    });
+    controller.submit('why?');
+    await finishAnswer(controller);
+    expect(runner.batches[0]?.thinking).toBe(true);
+    const history = controller.getSnapshot().history;
+    const answer = history
+      .filter((item) => item.kind === 'answer')
+      .map((item) => item.text)
+      .join('');
+    expect(answer).toBe('The answer.');
+    expect(
+      history.some(
+        (item) => item.kind === 'notice' && /^thought for \d+\.\d s · 16 characters$/.test(item.text),
+      ),
+    ).toBe(true);
+    expect(seenThoughts.at(-1)).toBe('Let me consider.');
+    controller.submit('/think');
+    expect(controller.getSnapshot().history.at(-1)).toMatchObject({ kind: 'notice', text: 'Thinking off.' });
   });
 });
 

@@ -16,6 +16,8 @@ export interface ChatFlags extends TargetFlags {
   json?: boolean;
   /** `--json-schema <file>`: the answer is JSON valid against the schema in the file. */
   jsonSchema?: string;
+  /** `--think`: the model thinks before it answers. */
+  think?: boolean;
 }
 
 /** Validated chat options: the target flags, plus what only chat has. */
@@ -25,6 +27,8 @@ export interface ChatOptions extends TargetOptions {
   json: boolean;
   /** From `--json-schema`: the answer's format (one answer: needs --prompt or piped stdin). */
   responseFormat: ResponseFormat | undefined;
+  /** `--think`. */
+  think: boolean;
   sampling: SamplingParams;
 }
 
@@ -84,6 +88,7 @@ export function parseChatOptions(flags: ChatFlags): ChatOptions {
   return {
     ...parseTargetFlags(flags, 'chat'),
     responseFormat: flags.jsonSchema === undefined ? undefined : readJsonSchemaFlag(flags.jsonSchema),
+    think: flags.think === true,
     system: flags.system === undefined || flags.system.trim() === '' ? undefined : flags.system,
     prompt: flags.prompt,
     json: flags.json === true,

@@ -11,6 +11,8 @@ export interface PlainChatIo {
 /** The `--json` event lines: one `token` per delta, then one `done`. */
 export type ChatJsonEvent =
   | { type: 'token'; text: string }
+  /** `--think`: a piece of the thought, never mixed into `token` events. */
+  | { type: 'thought'; text: string }
   | {
       type: 'done';
       model: string;
@@ -45,10 +47,25 @@ export async function runPlainChat(
   const write = options.json
     ? (delta: string) => io.stdout.write(`${JSON.stringify({ type: 'token', text: delta })}\n`)
     : (delta: string) => io.stdout.write(delta);
+  // The thought never reaches stdout's answer: JSON `thought` events, or stderr (dim on a terminal).
+  const dim = io.stderr.isTTY === true;
+  const writeThought = options.json
+    ? (delta: string) => io.stdout.write(`${JSON.stringify({ type: 'thought', text: delta })}\n`)
+    : (delta: string) => io.stderr.write(dim ? `\x1b[2m${delta}\x1b[22m` : delta);
+  let thinking = false;
   const result = await streamTurn(runner, conversation.batchFor(prompt), {
     signal: options.signal,
-    onDelta: write,
+    onDelta: (delta) => {
+      if (thinking && !options.json) io.stderr.write('\n');
+      thinking = false;
+      write(delta);
+    },
+    onThought: (delta) => {
+      thinking = true;
+      writeThought(delta);
+    },
   });
+  if (thinking && !options.json) io.stderr.write('\n');
 
   if (options.json) {
     const done: ChatJsonEvent = {

@@ -68,6 +68,7 @@ async function chatSession(options: ChatOptions, context: ChatContext, stop: Sto
       options.sampling,
       options.system,
       options.responseFormat,
+      options.think,
     );
 
     if (prompt === undefined) {

@@ -21,6 +21,10 @@ export function registerChatCommand(program: Command, setExitCode: (code: number
     .option('--seed <n>', 'sampling seed (0–4294967295): same seed, same text')
     .option('--json', 'with --prompt or a pipe: JSON lines (token events, then one done event)')
     .option(
+      '--think',
+      'let the model think first: the thought streams apart (stderr; --json: thought events)',
+    )
+    .option(
       '--json-schema <file>',
       'with --prompt or a pipe: the answer is JSON valid against this JSON Schema',
     )

@@ -12,8 +12,8 @@ import type {
  * End-to-end tests use the real llama.cpp runner on a generated GGUF instead.
  */
 export interface ScriptedRunnerOptions {
-  /** The deltas of each successive answer (the last one repeats). */
-  answers: string[][];
+  /** The deltas of each successive answer (the last one repeats). A `{ thought }` delta is thought text. */
+  answers: (string | { thought: string })[][];
   /** Delay before each delta, in ms (0: yield on the next microtask). */
   delayMs?: number;
   /** Resolved before the first delta: lets a test hold the answer in "waiting for the first token". */
@@ -60,7 +60,9 @@ export function createScriptedRunner(options: ScriptedRunnerOptions): ScriptedRu
         if (signal?.aborted) break;
         if (options.failAfter && output === options.failAfter.deltas) throw options.failAfter.error;
         output++;
-        yield { requestId: batch.requestId, textDelta: delta };
+        yield typeof delta === 'string'
+          ? { requestId: batch.requestId, textDelta: delta }
+          : { requestId: batch.requestId, textDelta: '', thoughtDelta: delta.thought };
       }
       const aborted = signal?.aborted === true;
       const finish = options.finish ?? 'stop';
