@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { argument } from './lib/measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -20,11 +21,6 @@ const BIN = join(root, 'bin', 'atomr-infer.js');
 const SAMPLING = { temperature: 0.8, topK: 40, topP: 0.95, seed: 1 };
 const THREADS = 1;
 const PROMPT = 'Tell me a long story about the sea.';
-
-function argument(name, fallback) {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-}
 
 // ---- raw mode: this file re-runs itself as the raw node-llama-cpp baseline (its own process, own RSS) ----
 if (process.argv[2] === '--raw') {

@@ -5,13 +5,8 @@
 // Medians over ROUNDS interleaved runs, each in its own process (issue 12's benchmark: report the ratio).
 //
 //   node bench/grammar.bench.mjs [--tokens N] [--rounds R]
-import { median, runInChild, writeBenchModel } from './lib/measure.mjs';
+import { median, runInChild, writeBenchModel, argument } from './lib/measure.mjs';
 import { RUNNER_LLAMA_SCRIPT } from './lib/runner-llama.mjs';
-
-function argument(name, fallback) {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-}
 
 const TOKENS = argument('--tokens', 600);
 const ROUNDS = argument('--rounds', 3);

@@ -11,14 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { median, ROOT, runInChild, writeBenchModel } from './lib/measure.mjs';
+import { median, ROOT, runInChild, writeBenchModel, argument } from './lib/measure.mjs';
 import { RAW_LLAMA_SCRIPT } from './lib/raw-llama.mjs';
 import { RUNNER_LLAMA_SCRIPT } from './lib/runner-llama.mjs';
-
-function argument(name, fallback) {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-}
 
 const TOKENS = argument('--tokens', 1200);
 const ROUNDS = argument('--rounds', 3);

@@ -69,6 +69,12 @@ export function isMain(importMetaUrl) {
   return process.argv[1] !== undefined && fileURLToPath(importMetaUrl) === process.argv[1];
 }
 
+/** A numeric command-line argument of a bench script (`--tokens 600`), or `fallback`. */
+export function argument(name, fallback) {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+}
+
 export function median(values) {
   const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return undefined;
