@@ -21,6 +21,7 @@ const FINISH_LABELS: Record<TurnStats['finishReason'], string> = {
   length: 'max tokens reached',
   abort: 'interrupted',
   error: 'failed',
+  tool_calls: 'called a tool',
 };
 
 /**

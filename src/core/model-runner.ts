@@ -14,6 +14,25 @@ export interface Message {
   content: string | ContentPart[];
   /** For `tool` messages: the call this answers. */
   toolCallId?: string;
+  /** For `assistant` messages: the tools it called (their results follow as `tool` messages). */
+  toolCalls?: ToolCall[];
+}
+
+/** A function the model may call: its name, what it does, and a JSON Schema of its arguments. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+/** `auto`: the model decides; `none`: no calls; `required`: some call; `{name}`: that function. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** A call the model made: `arguments` is a JSON object as a string (OpenAI's shape). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
 
 export interface SamplingParams {
@@ -50,6 +69,10 @@ export interface ExecuteBatch {
   mode?: 'chat' | 'completion';
   /** Constrain the answer to JSON (see ResponseFormat); absent: free text. */
   responseFormat?: ResponseFormat;
+  /** Functions the model may call; a runner that cannot offer tools refuses the batch (`unsupported_tools`). */
+  tools?: ToolDefinition[];
+  /** How the tools may be used (default `auto` when tools are given). */
+  toolChoice?: ToolChoice;
   /**
    * Let the model think first (Gemma 4: `<|think|>` in the system turn). The thought streams as `thoughtDelta`,
    * apart from the answer's `textDelta`, and never into it. Absent or false: no thinking.
@@ -65,7 +88,7 @@ export interface TokenUsage {
 }
 
 /** `stop`: end of turn or a stop string; `length`: max tokens or context; `abort`: cancelled; `error`: failed. */
-export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
+export type FinishReason = 'stop' | 'length' | 'abort' | 'error' | 'tool_calls';
 
 export interface TokenChunk {
   requestId: string;
@@ -76,6 +99,8 @@ export interface TokenChunk {
   usage?: TokenUsage;
   /** Present on the final chunk only. */
   finishReason?: FinishReason;
+  /** On the final chunk of an answer that called tools (finish reason `tool_calls`). */
+  toolCalls?: ToolCall[];
   /**
    * On a final `length` chunk: true when the context window, not max tokens, ended the answer (prompt + answer
    * filled the context). Left out by runners that cannot tell.
@@ -150,6 +175,11 @@ export interface RunnerSpec {
   model: string;
   weights: WeightSource;
   settings: Record<string, unknown>;
+}
+
+/** True when the batch offers tools the model may (or must) call: tools given and tool choice not `none`. */
+export function offersTools(batch: ExecuteBatch): boolean {
+  return (batch.tools?.length ?? 0) > 0 && batch.toolChoice !== 'none';
 }
 
 /** Joins message content to plain text (parts of kind `text` only). */

@@ -18,6 +18,7 @@ import {
   promptFrom,
   responseFormatFrom,
   thinkingFrom,
+  toolsFrom,
   samplingFrom,
   type ChatRequest,
   type CompletionRequest,
@@ -46,7 +47,9 @@ interface GenerationRoute<T extends ChatRequest | CompletionRequest> {
   path: string;
   endpoint: Endpoint;
   schema: ZodType<T>;
-  input: (body: T) => Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat' | 'thinking'>;
+  input: (
+    body: T,
+  ) => Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat' | 'thinking' | 'tools' | 'toolChoice'>;
 }
 
 function generationRoute<T extends ChatRequest | CompletionRequest>(
@@ -60,7 +63,12 @@ const GENERATION_ROUTES = [
     path: '/v1/chat/completions',
     endpoint: 'chat',
     schema: chatRequestSchema,
-    input: (body) => ({ messages: messagesFrom(body), ...responseFormatFrom(body), ...thinkingFrom(body) }),
+    input: (body) => ({
+      messages: messagesFrom(body),
+      ...responseFormatFrom(body),
+      ...thinkingFrom(body),
+      ...toolsFrom(body),
+    }),
   }),
   generationRoute({
     path: '/v1/completions',

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ExecuteBatch, FinishReason, TokenUsage } from '../core/model-runner.js';
+import type { ExecuteBatch, FinishReason, TokenUsage, ToolCall } from '../core/model-runner.js';
 import { redactSecrets } from '../core/secrets.js';
 import { SHUTDOWN_ABORT, type ServeContext } from './context.js';
 import {
@@ -73,6 +73,7 @@ export async function runGeneration(
     const sse = generation.stream ? new SseWriter(reply) : undefined;
     let text = '';
     let thought = '';
+    let toolCalls: readonly ToolCall[] = [];
     try {
       for await (const chunk of runner.execute(generation.batch, { signal: controller.signal })) {
         if (chunk.thoughtDelta) {
@@ -93,6 +94,7 @@ export async function runGeneration(
             text += chunk.textDelta;
           }
         }
+        if (chunk.toolCalls) toolCalls = chunk.toolCalls;
         if (chunk.usage) usage = chunk.usage;
         if (chunk.finishReason) finish = chunk.finishReason;
       }
@@ -119,10 +121,13 @@ export async function runGeneration(
     }
     if (controller.signal.aborted) return abandon(reply);
     if (!encoder || !sse) {
-      await reply.send(completeResponse(generation.meta, text, finish, usage, thought));
+      await reply.send(completeResponse(generation.meta, text, finish, usage, thought, toolCalls));
       return;
     }
     let tail = sse.isOpen ? '' : encoder.opening();
+    toolCalls.forEach((call, index) => {
+      tail += encoder.toolCall(index, call);
+    });
     tail += encoder.finish(finish);
     if (generation.includeUsage) tail += encoder.usage(usage);
     sse.end(tail + encoder.done());

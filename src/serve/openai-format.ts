@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FinishReason, TokenUsage } from '../core/model-runner.js';
+import type { FinishReason, TokenUsage, ToolCall } from '../core/model-runner.js';
 
 /**
  * Response bodies and stream chunks in OpenAI's format, for `/v1/chat/completions` and `/v1/completions`.
@@ -54,6 +54,7 @@ export function completeResponse(
   finish: FinishReason | undefined,
   usage: TokenUsage | undefined,
   thought = '',
+  toolCalls: readonly ToolCall[] = [],
 ): Record<string, unknown> {
   const finishReason = openAiFinishReason(finish);
   const choice =
@@ -61,7 +62,13 @@ export function completeResponse(
       ? {
           index: 0,
           // The thought goes apart, as vLLM and llama-server answer it; never into `content`.
-          message: { role: 'assistant', content: text, ...(thought ? { reasoning_content: thought } : {}) },
+          message: {
+            role: 'assistant',
+            // OpenAI's shape: an answer that only calls tools has `content: null`.
+            content: toolCalls.length > 0 && text === '' ? null : text,
+            ...(thought ? { reasoning_content: thought } : {}),
+            ...(toolCalls.length > 0 ? { tool_calls: toolCalls.map(wireToolCall) } : {}),
+          },
           logprobs: null,
           finish_reason: finishReason,
         }
@@ -74,6 +81,10 @@ export function completeResponse(
     choices: [choice],
     usage: openAiUsage(usage),
   };
+}
+
+function wireToolCall(call: ToolCall): Record<string, unknown> {
+  return { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
 }
 
 /** Writes `data: …` lines for one stream. */
@@ -102,6 +113,20 @@ export class StreamEncoder {
   /** A piece of the thought (chat only): `delta.reasoning_content`, as vLLM and llama-server stream it. */
   thought(delta: string): string {
     return `${this.head}[{"index":0,"delta":{"reasoning_content":${JSON.stringify(delta)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+  }
+
+  /**
+   * One tool call, as OpenAI streams it: a first delta with the call's `index`, `id`, type and name (arguments
+   * empty), then the arguments in pieces under the same `index`.
+   */
+  toolCall(index: number, call: ToolCall, pieceSize = 64): string {
+    const delta = (toolCall: Record<string, unknown>) =>
+      `${this.head}[{"index":0,"delta":{"tool_calls":[${JSON.stringify({ index, ...toolCall })}]},"logprobs":null,"finish_reason":null}]}\n\n`;
+    let frames = delta({ id: call.id, type: 'function', function: { name: call.name, arguments: '' } });
+    for (let at = 0; at < call.arguments.length; at += pieceSize) {
+      frames += delta({ function: { arguments: call.arguments.slice(at, at + pieceSize) } });
+    }
+    return frames;
   }
 
   finish(reason: FinishReason | undefined): string {

@@ -3,7 +3,7 @@ import type { ContentPart, ExecuteBatch, Message, SamplingParams } from '../core
 
 /**
  * Request bodies of the OpenAI API subset `serve` implements. Unknown fields are ignored (clients send
- * `user`, `metadata`, …); fields we cannot honour (n > 1, tools, logprobs) are rejected rather than
+ * `user`, `metadata`, …); fields we cannot honour (n > 1, logprobs) are rejected rather than
  * silently ignored, so a client never believes it got something it did not.
  */
 
@@ -13,11 +13,37 @@ const imagePart = z.object({
   image_url: z.union([z.string(), z.object({ url: z.string() })]),
 });
 
+/** An assistant message's call, as OpenAI sends it back: the arguments are a JSON string. */
+const toolCallSchema = z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
 const messageSchema = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.union([z.string(), z.array(z.union([textPart, imagePart])), z.null()]).optional(),
   tool_call_id: z.string().optional(),
+  tool_calls: z.array(toolCallSchema).max(128).optional(),
 });
+
+/** A function the model may call; the name as OpenAI allows it, the parameters a JSON Schema object. */
+const toolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+      error: 'expected 1 to 64 letters, digits, "_", "." or "-"',
+    }),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoiceSchema = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+]);
 
 /**
  * The most messages one chat request may carry (OpenAI's own limit). Prompts far beyond the context make
@@ -76,20 +102,68 @@ const responseFormatSchema = z
   ])
   .nullish();
 
-export const chatRequestSchema = z.object({
-  ...samplingFields,
-  messages: z
-    .array(messageSchema)
-    .min(1)
-    .max(MAX_MESSAGES, { error: `at most ${MAX_MESSAGES} messages are accepted in one request` }),
-  max_completion_tokens: maxTokensSchema,
-  tools: z.array(z.unknown()).max(0, { error: 'tools are not supported by this server' }).nullish(),
-  response_format: responseFormatSchema,
-  /** OpenAI's: `none` turns thinking off; any other effort turns Gemma 4's (one level) thinking on. */
-  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high']).nullish(),
-  /** vLLM's and llama-server's: `enable_thinking` for Gemma 4's chat template; other keys are ignored. */
-  chat_template_kwargs: z.object({ enable_thinking: z.boolean().nullish() }).nullish(),
-});
+export const chatRequestSchema = z
+  .object({
+    ...samplingFields,
+    messages: z
+      .array(messageSchema)
+      .min(1)
+      .max(MAX_MESSAGES, { error: `at most ${MAX_MESSAGES} messages are accepted in one request` }),
+    max_completion_tokens: maxTokensSchema,
+    tools: z.array(toolSchema).max(128).nullish(),
+    tool_choice: toolChoiceSchema.nullish(),
+    /** Accepted; a forced call is one call, and `auto` returns what the model called. */
+    parallel_tool_calls: z.boolean().nullish(),
+    response_format: responseFormatSchema,
+    /** OpenAI's: `none` turns thinking off; any other effort turns Gemma 4's (one level) thinking on. */
+    reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high']).nullish(),
+    /** vLLM's and llama-server's: `enable_thinking` for Gemma 4's chat template; other keys are ignored. */
+    chat_template_kwargs: z.object({ enable_thinking: z.boolean().nullish() }).nullish(),
+  })
+  .superRefine((request, context) => {
+    // What the shapes alone cannot say, each as a 400 naming the field (issue 12).
+    const names = new Set((request.tools ?? []).map((tool) => tool.function.name));
+    const choice = request.tool_choice;
+    if (choice && typeof choice === 'object' && !names.has(choice.function.name)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['tool_choice', 'function', 'name'],
+        message: `"${choice.function.name}" is not among the tools (${[...names].join(', ') || 'none given'})`,
+      });
+    }
+    if (choice === 'required' && names.size === 0) {
+      context.addIssue({ code: 'custom', path: ['tool_choice'], message: '"required" needs tools' });
+    }
+    request.messages.forEach((message, index) => {
+      if (message.role === 'tool' && !message.tool_call_id) {
+        context.addIssue({
+          code: 'custom',
+          path: ['messages', index, 'tool_call_id'],
+          message: 'a tool message needs the id of the call it answers',
+        });
+      }
+      if (message.tool_calls && message.role !== 'assistant') {
+        context.addIssue({
+          code: 'custom',
+          path: ['messages', index, 'tool_calls'],
+          message: 'only an assistant message carries tool_calls',
+        });
+      }
+      message.tool_calls?.forEach((call, callIndex) => {
+        try {
+          const args: unknown = JSON.parse(call.function.arguments);
+          if (args === null || typeof args !== 'object' || Array.isArray(args))
+            throw new Error('not an object');
+        } catch {
+          context.addIssue({
+            code: 'custom',
+            path: ['messages', index, 'tool_calls', callIndex, 'function', 'arguments'],
+            message: 'expected a JSON object as a string',
+          });
+        }
+      });
+    });
+  });
 
 export const completionRequestSchema = z.object({
   ...samplingFields,
@@ -132,9 +206,17 @@ export function messagesFrom(request: ChatRequest): Message[] {
                   url: typeof part.image_url === 'string' ? part.image_url : part.image_url.url,
                 },
           );
-    return message.tool_call_id === undefined
-      ? { role, content }
-      : { role, content, toolCallId: message.tool_call_id };
+    const toolCalls = message.tool_calls?.map((call) => ({
+      id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+    }));
+    return {
+      role,
+      content,
+      ...(message.tool_call_id === undefined ? {} : { toolCallId: message.tool_call_id }),
+      ...(toolCalls && toolCalls.length > 0 ? { toolCalls } : {}),
+    };
   });
 }
 
@@ -147,6 +229,20 @@ export function thinkingFrom(request: ChatRequest): Pick<ExecuteBatch, 'thinking
   if (explicit != null) return explicit ? { thinking: true } : {};
   const effort = request.reasoning_effort;
   return effort != null && effort !== 'none' ? { thinking: true } : {};
+}
+
+/** `tools` and `tool_choice` → the runner's; a function without parameters takes an empty object. */
+export function toolsFrom(request: ChatRequest): Pick<ExecuteBatch, 'tools' | 'toolChoice'> {
+  if (!request.tools || request.tools.length === 0) return {};
+  const tools = request.tools.map(({ function: fn }) => ({
+    name: fn.name,
+    ...(fn.description === undefined ? {} : { description: fn.description }),
+    parameters: fn.parameters ?? { type: 'object', properties: {} },
+  }));
+  const choice = request.tool_choice;
+  const toolChoice: ExecuteBatch['toolChoice'] =
+    choice == null ? 'auto' : typeof choice === 'string' ? choice : { name: choice.function.name };
+  return { tools, toolChoice };
 }
 
 /** `response_format` → the runner's ResponseFormat; `text` or absent: none. */

@@ -1,12 +1,13 @@
 import type { ChatWrapper, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
 import { GEMMA_SAMPLING_DEFAULTS } from '../../core/catalog.js';
 import { RuntimeFailure, UsageError } from '../../core/errors.js';
-import type { ExecuteBatch, FinishReason, TokenUsage } from '../../core/model-runner.js';
+import type { ExecuteBatch, FinishReason, TokenUsage, ToolCall } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
 import type { ChatFormat } from './chat-format.js';
 import { assertNewestTurnFits, contextShiftSize, outputBudget } from './context-budget.js';
 import type { NodeLlamaCpp } from './engine.js';
 import { toChatHistory, toCompletionPrompt } from './history.js';
+import { callId, forcedCall, withToolDeclarations, type ToolPlan } from './tools.js';
 
 /** Sampling defaults when a request leaves a knob unset: the catalog's (Google's generation_config), no repetition penalty. */
 export { GEMMA_SAMPLING_DEFAULTS };
@@ -14,6 +15,8 @@ export { GEMMA_SAMPLING_DEFAULTS };
 export interface GenerationOutcome {
   finishReason: FinishReason;
   usage: TokenUsage;
+  /** The calls the answer made (finish reason `tool_calls`). */
+  toolCalls?: ToolCall[];
   /** The answer ended because prompt + answer filled the context (finish reason `length`, not max tokens). */
   contextFull: boolean;
 }
@@ -25,8 +28,10 @@ export interface GenerationRequest {
   /** The chat format, or undefined for a plain completion. */
   format: ChatFormat | undefined;
   batch: ExecuteBatch;
-  /** Constrains sampling to `batch.responseFormat` (grammar.ts); undefined: free text. */
+  /** Constrains sampling to `batch.responseFormat`, or to a forced tool call (grammar.ts); undefined: free text. */
   grammar: LlamaGrammar | undefined;
+  /** How the batch's tools are offered (tools.ts). */
+  tools: ToolPlan;
   signal: AbortSignal;
   onText: (text: string) => void;
   /** Thought text (a batch with `thinking`), apart from the answer. */
@@ -94,9 +99,13 @@ function promptTokens(
   history: ReturnType<typeof toChatHistory> | undefined,
   wrapper: ChatWrapper | undefined,
 ): Token[] {
-  const { model, batch } = request;
+  const { model, batch, tools } = request;
   if (wrapper && history) {
-    return wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer);
+    // Tools offered to the model are declared in the prompt, so they count in it.
+    const functions = tools.kind === 'auto' ? { availableFunctions: tools.functions } : {};
+    return wrapper
+      .generateContextState({ chatHistory: history, ...functions })
+      .contextText.tokenize(model.tokenizer);
   }
   const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : [];
   return [...bos, ...model.tokenize(toCompletionPrompt(batch.messages), false, 'trimLeadingSpace')];
@@ -124,7 +133,15 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
   const { nlc, sequence, format, batch, signal, onText, onThought } = request;
   const wrapper = chatWrapperFor(format, batch);
   const previous = sequence.contextTokens;
-  const history = format ? toChatHistory(batch.messages) : undefined;
+  const { tools } = request;
+  if (tools.kind !== 'none' && !format) {
+    throw new UsageError('tools need chat mode (a chat template): this request is a plain completion', {
+      code: 'unsupported_tools',
+    });
+  }
+  const rendered = format ? toChatHistory(batch.messages) : undefined;
+  const history =
+    rendered && tools.kind === 'forced' ? withToolDeclarations(rendered, tools.tools) : rendered;
   const prompt = promptTokens(request, history, wrapper);
   const contextSize = sequence.context.contextSize;
   if (format && history) assertNewestTurnFits(format, history, request.model, prompt.length, contextSize);
@@ -157,16 +174,40 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
         autoDisposeSequence: false,
       });
       try {
-        const result = await chat.generateResponse(history, {
+        // A forced call's text is the call itself (JSON under a grammar): kept back, then turned into the call.
+        let callText = '';
+        const answerText = tools.kind === 'forced' ? (text: string) => void (callText += text) : onText;
+        const options = {
           ...common,
           contextShift: { size: shift },
           // Segments are the thought; everything else is the answer (a thought never reaches onText).
-          onResponseChunk: (chunk) => {
-            if (chunk.type === undefined) onText(chunk.text);
+          onResponseChunk: (chunk: { type: 'segment' | undefined; segmentType?: string; text: string }) => {
+            if (chunk.type === undefined) answerText(chunk.text);
             else if (chunk.segmentType === 'thought') onThought(chunk.text);
           },
-        });
-        return outcome(result.metadata.stopReason);
+        };
+        if (tools.kind === 'auto') {
+          // With functions the chat format owns sampling (no grammar): planTools refuses response_format here.
+          const { grammar: _noGrammar, ...free } = options;
+          const result = await chat.generateResponse(history, { ...free, functions: tools.functions });
+          const calls = (result.functionCalls ?? []).map((call) => ({
+            id: callId(),
+            name: call.functionName,
+            arguments: JSON.stringify(call.params ?? {}),
+          }));
+          const done = outcome(result.metadata.stopReason);
+          return calls.length > 0 && done.finishReason !== 'abort'
+            ? { ...done, finishReason: 'tool_calls', toolCalls: calls }
+            : done;
+        }
+        const result = await chat.generateResponse(history, options);
+        const done = outcome(result.metadata.stopReason);
+        if (tools.kind !== 'forced') return done;
+        const call = done.finishReason === 'abort' ? undefined : forcedCall(callText, tools.named);
+        if (call) return { ...done, finishReason: 'tool_calls', toolCalls: [call] };
+        // Cut short (max tokens, the context): what was written is the answer, with the finish reason that says so.
+        onText(callText);
+        return done;
       } finally {
         chat.dispose({ disposeSequence: false });
       }

@@ -14,6 +14,7 @@ import type {
 } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
 import { Channel } from './channel.js';
+import { planTools } from './tools.js';
 import { GrammarCache } from './grammar.js';
 import { pickChatFormat, type ChatFormat } from './chat-format.js';
 import { getEngine, loadNodeLlamaCpp, logLinesSince, logMark, type NodeLlamaCpp } from './engine.js';
@@ -217,8 +218,10 @@ export class LlamaCppRunner implements ModelRunner {
     let run: Promise<GenerationOutcome> | undefined;
     let finished = false;
     try {
-      // Before a slot is taken: a schema that cannot be compiled is the request's error, at once.
-      const grammar = batch.responseFormat ? await this.grammars.get(batch.responseFormat) : undefined;
+      // Before a slot is taken: bad tools or a schema that cannot be compiled are the request's error, at once.
+      const tools = planTools(batch);
+      const constrained = tools.kind === 'forced' ? tools.format : batch.responseFormat;
+      const grammar = constrained ? await this.grammars.get(constrained) : undefined;
       try {
         sequence = await loaded.pool.acquire(controller.signal);
       } catch (error) {
@@ -238,6 +241,7 @@ export class LlamaCppRunner implements ModelRunner {
         format: mode === 'chat' ? loaded.format : undefined,
         batch,
         grammar,
+        tools,
         signal: controller.signal,
         onText: (text) => channel.push(text),
         onThought: (thought) => channel.push({ thought }),
@@ -261,6 +265,7 @@ export class LlamaCppRunner implements ModelRunner {
         textDelta: '',
         finishReason: outcome.finishReason,
         usage: outcome.usage,
+        ...(outcome.toolCalls ? { toolCalls: outcome.toolCalls } : {}),
         ...(outcome.contextFull ? { contextFull: true } : {}),
       };
     } finally {

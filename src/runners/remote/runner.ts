@@ -1,4 +1,4 @@
-import { AtomrError, ModelError, RuntimeFailure, runnerDisposed } from '../../core/errors.js';
+import { AtomrError, ModelError, RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js';
 import type {
   ExecuteBatch,
   ExecuteOptions,
@@ -13,6 +13,7 @@ import type {
   TransportKind,
   WeightSource,
 } from '../../core/model-runner.js';
+import { offersTools } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
 import {
   describeBody,
@@ -159,6 +160,13 @@ export class RemoteRunner implements ModelRunner {
 
   async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
     this.assertUsable();
+    if (offersTools(batch)) {
+      // Said, never dropped: the endpoint would answer text where the caller expects a call.
+      throw new UsageError('tools are not passed to remote endpoints yet', {
+        code: 'unsupported_tools',
+        hint: 'use the llama.cpp runner (--runtime llama-cpp) for tool calls',
+      });
+    }
     const { requestId } = batch;
     const external = options.signal;
     const controller = new AbortController();

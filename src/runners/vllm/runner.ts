@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
 import { RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js';
 import {
+  offersTools,
   type ExecuteBatch,
   type ExecuteOptions,
   type ModelRunner,
@@ -217,6 +218,12 @@ export class VllmRunner implements ModelRunner {
   private toCommand(batch: ExecuteBatch): AddCommand {
     if (this.disposed) throw runnerDisposed('vLLM');
     if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
+    if (offersTools(batch)) {
+      throw new UsageError('tools are not supported by the vLLM runner yet', {
+        code: 'unsupported_tools',
+        hint: 'use the llama.cpp runner (--runtime llama-cpp) for tool calls',
+      });
+    }
     if (batch.responseFormat) {
       // Said, never ignored: an unconstrained answer where JSON was asked for would look like a success.
       throw new UsageError(

@@ -94,6 +94,18 @@ describe('chat rendering', () => {
     );
   });
 
+  it('refuses tools it cannot offer, rather than answering text where a call was asked for', async () => {
+    env = useFakeVllm();
+    runner = await makeRunner();
+    const tools = [{ name: 'f', parameters: { type: 'object' } }];
+    await expect(
+      collect(runner.execute({ ...chat('r1', 'hi'), tools, toolChoice: 'required' })),
+    ).rejects.toMatchObject({ code: 'unsupported_tools', exitCode: 2 });
+    // tool_choice none: no tools on offer, nothing to refuse.
+    const { text } = await collect(runner.execute({ ...chat('r2', 'hi'), tools, toolChoice: 'none' }));
+    expect(text).toBe('Echo: hi');
+  });
+
   it('refuses a response format it cannot enforce, rather than answering free text', async () => {
     env = useFakeVllm();
     runner = await makeRunner();
