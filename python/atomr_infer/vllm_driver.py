@@ -219,6 +219,9 @@ class _EngineState:
         tokenizer = self.tokenizer
         # Gemma 4's template reads `enable_thinking` (it adds <|think|> to the system turn); others ignore it.
         template_kwargs = {"enable_thinking": True} if add.get("thinking") else {}
+        if add.get("tools"):
+            # The chat template declares them (Gemma 4: <|tool>declaration:NAME{…}<tool|> in the system turn).
+            template_kwargs["tools"] = add["tools"]
         if tokenizer is not None and getattr(tokenizer, "chat_template", None):
             for attempt in (messages, _fold_system(messages)):
                 try:

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenChunk } from '../../src/core/model-runner.js';
 import { startServer, type RunningServer } from '../../src/serve/start.js';
 import { createRunner } from '../../src/runners/index.js';
 import { writeTinyGguf } from '../helpers/gguf/index.mjs';
@@ -179,6 +180,32 @@ describe('serve: tools on the llama.cpp runner', () => {
     expect(withTools.usage!.prompt_tokens).toBeGreaterThan(plain.usage!.prompt_tokens);
     expect(withTools.choices[0]!.finish_reason).toBe('length');
     expect(withTools.choices[0]!.message.tool_calls).toBeUndefined();
+  });
+
+  it('the remote runner passes tools through and assembles the streamed call', async () => {
+    const remote = await createRunner({
+      runtime: 'remote',
+      model: 'gemma',
+      weights: { kind: 'runtime-managed', id: 'gemma' },
+      settings: { endpoint: `${server.url}/v1` },
+    });
+    const chunks: TokenChunk[] = [];
+    for await (const chunk of remote.execute({
+      requestId: 'r',
+      model: 'gemma',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      sampling: { maxTokens: 120, seed: 4 },
+      stream: true,
+      tools: [{ name: 'get_weather', parameters: weather.function.parameters }],
+      toolChoice: { name: 'get_weather' },
+    })) {
+      chunks.push(chunk);
+    }
+    await remote.dispose();
+    const final = chunks.at(-1)!;
+    expect(final.finishReason).toBe('tool_calls');
+    expect(final.toolCalls?.[0]?.name).toBe('get_weather');
+    expect(validWeather(final.toolCalls![0]!.arguments)).toBe(true);
   });
 
   it.each([

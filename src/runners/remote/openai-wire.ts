@@ -5,6 +5,7 @@ import {
   type FinishReason,
   type Message,
   type TokenUsage,
+  type ToolCall,
 } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
 
@@ -63,6 +64,20 @@ export function requestBody(
   if (sampling.presencePenalty !== undefined) body.presence_penalty = sampling.presencePenalty;
   if (sampling.frequencyPenalty !== undefined) body.frequency_penalty = sampling.frequencyPenalty;
   if (sampling.seed !== undefined) body.seed = sampling.seed;
+  // Tools as OpenAI spells them; the endpoint declares them and streams the calls back (ToolCallAssembler).
+  if (mode === 'chat' && batch.tools && batch.tools.length > 0) {
+    body.tools = batch.tools.map((tool) => ({
+      type: 'function',
+      function: {
+        name: tool.name,
+        ...(tool.description ? { description: tool.description } : {}),
+        parameters: tool.parameters,
+      },
+    }));
+    const choice = batch.toolChoice ?? 'auto';
+    body.tool_choice =
+      typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+  }
   // Thinking as vLLM and llama-server take it for Gemma 4's template; they answer with reasoning_content.
   if (batch.thinking && mode === 'chat') body.chat_template_kwargs = { enable_thinking: true };
   // Passed through as OpenAI spells it: the endpoint constrains decoding (or refuses, and says why).
@@ -90,7 +105,12 @@ interface WireUsage {
 
 interface WireChunk {
   choices?: {
-    delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
+    delta?: {
+      content?: string | null;
+      reasoning_content?: string | null;
+      reasoning?: string | null;
+      tool_calls?: WireToolCallDelta[] | null;
+    };
     text?: string | null;
     finish_reason?: string | null;
   }[];
@@ -98,7 +118,16 @@ interface WireChunk {
   error?: { message?: string } | string;
 }
 
+/** A piece of a streamed tool call: the first carries `id` and the name, later ones more of the arguments. */
+export interface WireToolCallDelta {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 export interface DecodedChunk {
+  /** Pieces of tool calls, by index (see ToolCallAssembler). */
+  toolCalls: WireToolCallDelta[];
   text: string;
   /** `delta.reasoning_content` (vLLM, llama-server) or `delta.reasoning` (some gateways): the thought. */
   thought: string;
@@ -139,7 +168,9 @@ export function decodeChunk(data: string, mode: 'chat' | 'completion'): DecodedC
         cached: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
       }
     : undefined;
-  return { text, thought, finishReason: mapFinishReason(choice?.finish_reason), usage };
+  const toolCalls =
+    mode === 'chat' && Array.isArray(choice?.delta?.tool_calls) ? choice.delta.tool_calls : [];
+  return { text, thought, toolCalls, finishReason: mapFinishReason(choice?.finish_reason), usage };
 }
 
 function mapFinishReason(reason: string | null | undefined): FinishReason | undefined {
@@ -147,6 +178,34 @@ function mapFinishReason(reason: string | null | undefined): FinishReason | unde
   if (reason === 'length') return 'length';
   if (reason === 'abort') return 'abort';
   if (reason === 'error') return 'error';
-  // stop, eos, tool_calls, content_filter, function_call: the answer ended.
+  if (reason === 'tool_calls' || reason === 'function_call') return 'tool_calls';
+  // stop, eos, content_filter: the answer ended.
   return 'stop';
+}
+
+/** Streamed tool-call pieces → whole calls, by `index` (OpenAI streams a call's arguments in pieces). */
+export class ToolCallAssembler {
+  private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
+
+  add(pieces: readonly WireToolCallDelta[]): void {
+    for (const piece of pieces) {
+      const index = typeof piece.index === 'number' ? piece.index : this.calls.size;
+      const call = this.calls.get(index) ?? { id: '', name: '', arguments: '' };
+      if (piece.id) call.id = piece.id;
+      if (piece.function?.name) call.name += piece.function.name;
+      if (piece.function?.arguments) call.arguments += piece.function.arguments;
+      this.calls.set(index, call);
+    }
+  }
+
+  /** The calls so far, in index order; an endpoint that sent no id gets one. */
+  result(): ToolCall[] {
+    return [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, call]) => ({
+        id: call.id || `call_${index}`,
+        name: call.name,
+        arguments: call.arguments || '{}',
+      }));
+  }
 }

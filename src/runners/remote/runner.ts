@@ -1,4 +1,4 @@
-import { AtomrError, ModelError, RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js';
+import { AtomrError, ModelError, RuntimeFailure, runnerDisposed } from '../../core/errors.js';
 import type {
   ExecuteBatch,
   ExecuteOptions,
@@ -13,7 +13,6 @@ import type {
   TransportKind,
   WeightSource,
 } from '../../core/model-runner.js';
-import { offersTools } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
 import {
   describeBody,
@@ -24,7 +23,7 @@ import {
   type BodyText,
 } from '../../core/http-timeouts.js';
 import { RemoteAborted, readSmallBody, send } from './http.js';
-import { decodeChunk, estimatePromptTokens, requestBody } from './openai-wire.js';
+import { ToolCallAssembler, decodeChunk, estimatePromptTokens, requestBody } from './openai-wire.js';
 import { RateLimiter, type Permit } from './rate-limiter.js';
 import { parseRemoteSettings, type RemoteSettings } from './settings.js';
 import { readSseEvents } from './sse.js';
@@ -160,13 +159,6 @@ export class RemoteRunner implements ModelRunner {
 
   async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
     this.assertUsable();
-    if (offersTools(batch)) {
-      // Said, never dropped: the endpoint would answer text where the caller expects a call.
-      throw new UsageError('tools are not passed to remote endpoints yet', {
-        code: 'unsupported_tools',
-        hint: 'use the llama.cpp runner (--runtime llama-cpp) for tool calls',
-      });
-    }
     const { requestId } = batch;
     const external = options.signal;
     const controller = new AbortController();
@@ -195,6 +187,7 @@ export class RemoteRunner implements ModelRunner {
       const { idleMs } = this.settings.timeouts;
       const host = hostOf(response.url || this.settings.endpoint);
       let finish: FinishReason | undefined;
+      const calls = new ToolCallAssembler();
       let sawDone = false;
       // The idle timeout restarts with every chunk (keep-alive comments included): silence ends it, length never.
       for await (const event of readSseEvents(readWithIdleTimeout(response.body, idleMs, host))) {
@@ -203,6 +196,7 @@ export class RemoteRunner implements ModelRunner {
           break;
         }
         const decoded = decodeChunk(event.data, mode);
+        if (decoded.toolCalls.length > 0) calls.add(decoded.toolCalls);
         if (decoded.usage) usage = decoded.usage;
         if (decoded.finishReason) finish = decoded.finishReason;
         if (decoded.text !== '' || decoded.thought !== '') {
@@ -222,7 +216,14 @@ export class RemoteRunner implements ModelRunner {
           },
         );
       }
-      yield { requestId, textDelta: '', usage: fallbackUsage(), finishReason: finish ?? 'stop' };
+      const toolCalls = calls.result();
+      yield {
+        requestId,
+        textDelta: '',
+        usage: fallbackUsage(),
+        finishReason: finish ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      };
     } catch (error) {
       if (external?.aborted || error instanceof RemoteAborted) {
         yield { requestId, textDelta: '', usage: fallbackUsage(), finishReason: 'abort' };

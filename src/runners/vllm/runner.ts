@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Gemma4OutputParser } from '../../core/gemma4-output.js';
 import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
@@ -5,6 +6,7 @@ import { RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js
 import {
   offersTools,
   type ExecuteBatch,
+  type ToolCall,
   type ExecuteOptions,
   type ModelRunner,
   type RunnerDescription,
@@ -121,12 +123,13 @@ export class VllmRunner implements ModelRunner {
     const onAbort = (): void => stream.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     // With thinking on, the raw text carries Gemma 4's markers: the parser splits thought from answer.
-    const parser = batch.thinking ? new Gemma4OutputParser() : undefined;
+    const parser = batch.thinking || offersTools(batch) ? new Gemma4OutputParser() : undefined;
+    const calls: ToolCall[] = [];
     try {
       for (;;) {
         const raw = await stream.next();
         if (!raw) return;
-        const chunk = parser ? splitThought(raw, parser) : raw;
+        const chunk = parser ? splitOutput(raw, parser, calls) : raw;
         yield contextSize !== undefined && filledContext(chunk, contextSize)
           ? { ...chunk, contextFull: true }
           : chunk;
@@ -218,11 +221,16 @@ export class VllmRunner implements ModelRunner {
   private toCommand(batch: ExecuteBatch): AddCommand {
     if (this.disposed) throw runnerDisposed('vLLM');
     if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
-    if (offersTools(batch)) {
-      throw new UsageError('tools are not supported by the vLLM runner yet', {
-        code: 'unsupported_tools',
-        hint: 'use the llama.cpp runner (--runtime llama-cpp) for tool calls',
-      });
+    const tools = offersTools(batch) ? (batch.tools ?? []) : [];
+    if (tools.length > 0 && batch.toolChoice !== undefined && batch.toolChoice !== 'auto') {
+      // A forced call needs structured decoding, which this runner does not drive yet: said, never ignored.
+      throw new UsageError(
+        'tool_choice "required" or a named function is not supported by the vLLM runner yet',
+        {
+          code: 'unsupported_tools',
+          hint: 'use tool_choice "auto" here, or the llama.cpp runner (--runtime llama-cpp) to force a call',
+        },
+      );
     }
     if (batch.responseFormat) {
       // Said, never ignored: an unconstrained answer where JSON was asked for would look like a success.
@@ -237,8 +245,8 @@ export class VllmRunner implements ModelRunner {
     assertTextOnly(batch.messages, 'vLLM');
     const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
     const sampling = samplingKwargs(batch.sampling);
-    if (batch.thinking) {
-      // The thought is told apart by Gemma 4's channel markers, which vLLM drops from the text by default.
+    if (batch.thinking || tools.length > 0) {
+      // Thoughts and calls are told apart by Gemma 4's markers, which vLLM drops from the text by default.
       sampling.skip_special_tokens = false;
     }
     return {
@@ -247,6 +255,18 @@ export class VllmRunner implements ModelRunner {
       mode: batch.mode ?? this.defaultMode(),
       sampling,
       ...(batch.thinking ? { thinking: true } : {}),
+      ...(tools.length > 0
+        ? {
+            tools: tools.map((tool) => ({
+              type: 'function' as const,
+              function: {
+                name: tool.name,
+                ...(tool.description ? { description: tool.description } : {}),
+                parameters: tool.parameters,
+              },
+            })),
+          }
+        : {}),
     };
   }
 
@@ -340,16 +360,28 @@ export class VllmRunner implements ModelRunner {
   }
 }
 
-/** One raw chunk → its answer and thought parts; the final chunk flushes what the parser still holds. */
-function splitThought(chunk: TokenChunk, parser: Gemma4OutputParser): TokenChunk {
+/**
+ * One raw chunk → its answer and thought parts; tool calls are collected into `calls` and reported on the final
+ * chunk (finish reason `tool_calls`), which also flushes what the parser still holds.
+ */
+function splitOutput(chunk: TokenChunk, parser: Gemma4OutputParser, calls: ToolCall[]): TokenChunk {
   const events = [...parser.push(chunk.textDelta), ...(chunk.finishReason ? parser.end() : [])];
   let text = '';
   let thought = '';
   for (const event of events) {
     if (event.type === 'text') text += event.text;
     else if (event.type === 'thought') thought += event.text;
-    // A tool call is text until serve asks for tools (issue 12): the call as the model wrote it.
-    else text += `<|tool_call>call:${event.name}${event.arguments}<tool_call|>`;
+    else
+      calls.push({
+        id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+        name: event.name,
+        arguments: event.arguments,
+      });
   }
-  return { ...chunk, textDelta: text, ...(thought ? { thoughtDelta: thought } : {}) };
+  const out: TokenChunk = { ...chunk, textDelta: text, ...(thought ? { thoughtDelta: thought } : {}) };
+  if (chunk.finishReason && calls.length > 0) {
+    out.toolCalls = calls;
+    if (chunk.finishReason === 'stop') out.finishReason = 'tool_calls';
+  }
+  return out;
 }

@@ -329,3 +329,27 @@ describe('thinking (Gemma 4 channels)', () => {
     expect(add?.params).toMatchObject({ skip_special_tokens: true });
   });
 });
+
+describe('tools (Gemma 4 tool calls)', () => {
+  it('auto: declares the tools through the chat template and returns the calls the model writes', async () => {
+    const Q = '<|"|>';
+    env = useFakeVllm({
+      FAKE_VLLM_ANSWER: `<|tool_call>call:get_weather{city:${Q}Paris, "FR"${Q},days:2}<tool_call|><|tool_call>call:note{}<tool_call|>`,
+    });
+    runner = await makeRunner();
+    const tools = [
+      { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+      { name: 'note', parameters: { type: 'object' } },
+    ];
+    const { text, final } = await collect(runner.execute({ ...chat('c1', 'weather?'), tools }));
+    expect(text).toBe('');
+    expect(final.finishReason).toBe('tool_calls');
+    expect(final.toolCalls?.map((call) => [call.name, JSON.parse(call.arguments) as unknown])).toEqual([
+      ['get_weather', { city: 'Paris, "FR"', days: 2 }],
+      ['note', {}],
+    ]);
+    const add = readRecord(env.recordFile).find((e) => e.event === 'add_request');
+    expect(add?.prompt).toContain('<|tool>declaration:get_weather');
+    expect(add?.params).toMatchObject({ skip_special_tokens: false });
+  });
+});

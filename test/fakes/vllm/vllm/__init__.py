@@ -25,7 +25,8 @@ Controlled by environment variables (read when used, so one interpreter can serv
                               <|channel> <channel|> <|tool_call> <tool_call|> <|"|> <|think|>) are dropped from
                               the text unless SamplingParams.skip_special_tokens is False
 
-The fake tokenizer's chat template adds <|think|> after BOS when called with enable_thinking=True.
+The fake tokenizer's chat template adds <|think|> after BOS when called with enable_thinking=True, and one
+<|tool>declaration:NAME{…}<tool|> per tool when called with tools=[…] (as Gemma 4's template declares them).
 """
 
 import builtins
@@ -190,6 +191,9 @@ class FakeTokenizer:
         text = self.bos_token
         if kwargs.get("enable_thinking"):
             text += "<|think|>"
+        for tool in kwargs.get("tools") or []:
+            function = tool["function"]
+            text += f"<|tool>declaration:{function['name']}{json.dumps(function.get('parameters', {}))}<tool|>"
         for message in conversation:
             if message["role"] not in ("system", "user", "assistant"):
                 raise ValueError(f"Conversation roles must be system/user/assistant, got {message['role']}")
