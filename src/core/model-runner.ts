@@ -85,6 +85,8 @@ export interface TokenUsage {
   output: number;
   /** Prompt tokens served from a prefix/KV cache. */
   cached: number;
+  /** Of `output`, the tokens of the thought (thinking on), when the runner counts them. */
+  reasoning?: number;
 }
 
 /** `stop`: end of turn or a stop string; `length`: max tokens or context; `abort`: cancelled; `error`: failed. */

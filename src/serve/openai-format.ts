@@ -30,6 +30,7 @@ export interface OpenAiUsage {
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export function openAiUsage(usage: TokenUsage | undefined): OpenAiUsage {
@@ -40,6 +41,9 @@ export function openAiUsage(usage: TokenUsage | undefined): OpenAiUsage {
     completion_tokens: output,
     total_tokens: input + output,
     prompt_tokens_details: { cached_tokens: usage?.cached ?? 0 },
+    ...(usage?.reasoning === undefined
+      ? {}
+      : { completion_tokens_details: { reasoning_tokens: usage.reasoning } }),
   };
 }
 

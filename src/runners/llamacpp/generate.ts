@@ -151,7 +151,13 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
   /** The context, not the caller's max tokens, is what a `maxTokens` stop means. */
   const contextBound = requested === undefined || requested > budget;
   let output = 0;
-  const usage = (): TokenUsage => ({ input: prompt.length, output, cached: cachedPrefix(previous, prompt) });
+  let reasoning = 0;
+  const usage = (): TokenUsage => ({
+    input: prompt.length,
+    output,
+    cached: cachedPrefix(previous, prompt),
+    ...(batch.thinking ? { reasoning } : {}),
+  });
   const outcome = (stopReason: StopReason): GenerationOutcome => {
     const finishReason = finishReasonOf(stopReason, signal.aborted);
     return { finishReason, usage: usage(), contextFull: finishReason === 'length' && contextBound };
@@ -181,9 +187,17 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
           ...common,
           contextShift: { size: shift },
           // Segments are the thought; everything else is the answer (a thought never reaches onText).
-          onResponseChunk: (chunk: { type: 'segment' | undefined; segmentType?: string; text: string }) => {
+          onResponseChunk: (chunk: {
+            type: 'segment' | undefined;
+            segmentType?: string;
+            text: string;
+            tokens: readonly Token[];
+          }) => {
             if (chunk.type === undefined) answerText(chunk.text);
-            else if (chunk.segmentType === 'thought') onThought(chunk.text);
+            else if (chunk.segmentType === 'thought') {
+              reasoning += chunk.tokens.length;
+              onThought(chunk.text);
+            }
           },
         };
         if (tools.kind === 'auto') {

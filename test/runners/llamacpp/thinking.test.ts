@@ -50,6 +50,9 @@ describe('llama.cpp runner: thinking', () => {
     expect(on.at(-1)?.usage?.input).toBeGreaterThan(off.at(-1)?.usage?.input ?? Infinity);
     expect(on.map((c) => c.textDelta).join('').length).toBeGreaterThan(0);
     expect(on.at(-1)?.finishReason).toBe('length');
+    // Thought tokens are counted when thinking is on (none here: the model never opened a thought).
+    expect(on.at(-1)?.usage?.reasoning).toBe(0);
+    expect(off.at(-1)?.usage?.reasoning).toBeUndefined();
   });
 
   it('a chat format without thinking (Gemma 3) refuses it: unsupported_thinking, exit 2', async () => {
