@@ -202,6 +202,20 @@ def _fold_system(messages):
     return rest
 
 
+def _structured(vllm, spec):
+    """Structured outputs under the name this vLLM uses: `structured_outputs=StructuredOutputsParams(...)` (newer
+    releases) or `guided_decoding=GuidedDecodingParams(...)` (older ones); `spec` is {"json": schema} or
+    {"json_object": True}."""
+    if not spec:
+        return {}
+    module = getattr(vllm, "sampling_params", None)
+    for class_name, keyword in (("StructuredOutputsParams", "structured_outputs"), ("GuidedDecodingParams", "guided_decoding")):
+        cls = getattr(module, class_name, None)
+        if cls is not None:
+            return {keyword: cls(**spec)}
+    raise RuntimeError("this vLLM has no structured outputs (StructuredOutputsParams or GuidedDecodingParams)")
+
+
 class _EngineState:
     def __init__(self, vllm, engine, tokenizer):
         self.vllm = vllm
@@ -241,7 +255,7 @@ class _EngineState:
         request_id = add["id"]
         try:
             prompt = self.render(add)
-            params = self.vllm.SamplingParams(**add.get("sampling", {}))
+            params = self.vllm.SamplingParams(**add.get("sampling", {}), **_structured(self.vllm, add.get("structured")))
             engine_id = self.engine.add_request(request_id, prompt, params)
         except Exception as error:  # noqa: BLE001 - one bad request must not fail the others
             _print_traceback(error)

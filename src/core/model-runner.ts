@@ -48,9 +48,9 @@ export interface SamplingParams {
 }
 
 /**
- * Constrained output: `json_object` (any JSON object) or `json_schema` (JSON valid against `schema`). A runner
- * that cannot constrain decoding refuses the batch with a UsageError (code `unsupported_response_format`), never
- * answering unconstrained text in its place.
+ * Constrained output: `json_object` (any JSON object) or `json_schema` (JSON valid against `schema`). Every runner
+ * constrains decoding to it (llama.cpp: a grammar; vLLM: structured outputs; remote: the endpoint's), or refuses
+ * the batch with a UsageError — never unconstrained text in its place.
  */
 export type ResponseFormat =
   { type: 'json_object' } | { type: 'json_schema'; name?: string; schema: Record<string, unknown> };

@@ -62,6 +62,8 @@ export interface AddCommand {
   sampling: Record<string, unknown>;
   /** Render with `enable_thinking` (Gemma 4's chat template adds `<|think|>`); absent: thinking off. */
   thinking?: boolean;
+  /** Structured outputs: `{json: schema}` or `{json_object: true}` (the driver picks vLLM's spelling). */
+  structured?: { json: Record<string, unknown> } | { json_object: true };
   /** Passed to the chat template as `tools` (OpenAI's function shape), which declares them to the model. */
   tools?: { type: 'function'; function: { name: string; description?: string; parameters: unknown } }[];
 }

@@ -232,15 +232,11 @@ export class VllmRunner implements ModelRunner {
         },
       );
     }
-    if (batch.responseFormat) {
-      // Said, never ignored: an unconstrained answer where JSON was asked for would look like a success.
-      throw new UsageError(
-        'response_format is not supported by the vLLM runner yet: it cannot constrain decoding',
-        {
-          code: 'unsupported_response_format',
-          hint: 'use the llama.cpp runner (--runtime llama-cpp), or a remote endpoint that supports response_format',
-        },
-      );
+    const format = batch.responseFormat;
+    if (format && tools.length > 0) {
+      throw new UsageError('response_format cannot be combined with tools on the vLLM runner', {
+        code: 'unsupported_tools',
+      });
     }
     assertTextOnly(batch.messages, 'vLLM');
     const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
@@ -255,6 +251,13 @@ export class VllmRunner implements ModelRunner {
       mode: batch.mode ?? this.defaultMode(),
       sampling,
       ...(batch.thinking ? { thinking: true } : {}),
+      // vLLM's structured outputs constrain decoding to the format (xgrammar or guidance in the engine).
+      ...(format
+        ? {
+            structured:
+              format.type === 'json_object' ? { json_object: true as const } : { json: format.schema },
+          }
+        : {}),
       ...(tools.length > 0
         ? {
             tools: tools.map((tool) => ({

@@ -106,14 +106,20 @@ describe('chat rendering', () => {
     expect(text).toBe('Echo: hi');
   });
 
-  it('refuses a response format it cannot enforce, rather than answering free text', async () => {
-    env = useFakeVllm();
+  it('a response format reaches the engine as vLLM structured outputs (json schema, json object)', async () => {
+    env = useFakeVllm({ FAKE_VLLM_ANSWER: '{"verdict":"yes"}' });
     runner = await makeRunner();
-    const batch: ExecuteBatch = { ...chat('r1', 'hi'), responseFormat: { type: 'json_object' } };
-    await expect(collect(runner.execute(batch))).rejects.toMatchObject({
-      code: 'unsupported_response_format',
-      exitCode: 2,
-    });
+    const schema = { type: 'object', properties: { verdict: { type: 'string', enum: ['yes', 'no'] } } };
+    const { text } = await collect(
+      runner.execute({ ...chat('r1', 'hi'), responseFormat: { type: 'json_schema', schema } }),
+    );
+    expect(JSON.parse(text)).toEqual({ verdict: 'yes' });
+    await collect(runner.execute({ ...chat('r2', 'hi'), responseFormat: { type: 'json_object' } }));
+    const adds = readRecord(env.recordFile).filter((e) => e.event === 'add_request');
+    expect(adds.map((add) => add.params?.structured_outputs)).toEqual([
+      { json: schema, json_object: null },
+      { json: null, json_object: true },
+    ]);
   });
 });
 

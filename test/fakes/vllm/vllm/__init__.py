@@ -121,6 +121,7 @@ class SamplingParams:
         "min_tokens": 0,
         "skip_special_tokens": True,
         "include_stop_str_in_output": False,
+        "structured_outputs": None,
     }
 
     def __init__(self, **kwargs):
@@ -138,7 +139,35 @@ class SamplingParams:
             raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}.")
 
     def as_record(self):
-        return {name: getattr(self, name) for name in self._FIELDS}
+        record = {name: getattr(self, name) for name in self._FIELDS}
+        if self.structured_outputs is not None:
+            record["structured_outputs"] = self.structured_outputs.as_record()
+        return record
+
+
+class StructuredOutputsParams:
+    """vllm.sampling_params.StructuredOutputsParams: one of json / json_object / regex / choice / grammar. The
+    double records it; it cannot constrain its echo (tests script a valid answer with FAKE_VLLM_ANSWER)."""
+
+    def __init__(self, json=None, json_object=None, regex=None, choice=None, grammar=None):
+        given = [name for name, value in (("json", json), ("json_object", json_object), ("regex", regex), ("choice", choice), ("grammar", grammar)) if value is not None]
+        if len(given) != 1:
+            raise ValueError(f"You must use one kind of structured outputs constraint but got: {given}")
+        self.json = json
+        self.json_object = json_object
+
+    def as_record(self):
+        return {"json": self.json, "json_object": self.json_object}
+
+
+class _SamplingParamsModule:
+    """`vllm.sampling_params` as the driver reads it (the real one is a submodule)."""
+
+    SamplingParams = SamplingParams
+    StructuredOutputsParams = StructuredOutputsParams
+
+
+sampling_params = _SamplingParamsModule()
 
 
 class CompletionOutput:
