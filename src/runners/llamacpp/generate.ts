@@ -7,7 +7,8 @@ import type { ChatFormat } from './chat-format.js';
 import { assertNewestTurnFits, contextShiftSize, outputBudget } from './context-budget.js';
 import type { NodeLlamaCpp } from './engine.js';
 import { toChatHistory, toCompletionPrompt } from './history.js';
-import { callId, forcedCall, withToolDeclarations, type ToolPlan } from './tools.js';
+import { forcedCall, toolCallId } from '../../core/tool-calls.js';
+import { withToolDeclarations, type ToolPlan } from './tools.js';
 
 /** Sampling defaults when a request leaves a knob unset: the catalog's (Google's generation_config), no repetition penalty. */
 export { GEMMA_SAMPLING_DEFAULTS };
@@ -205,7 +206,7 @@ export async function generate(request: GenerationRequest): Promise<GenerationOu
           const { grammar: _noGrammar, ...free } = options;
           const result = await chat.generateResponse(history, { ...free, functions: tools.functions });
           const calls = (result.functionCalls ?? []).map((call) => ({
-            id: callId(),
+            id: toolCallId(),
             name: call.functionName,
             arguments: JSON.stringify(call.params ?? {}),
           }));

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { ChatHistoryItem, ChatModelFunctions } from 'node-llama-cpp';
 import { UsageError } from '../../core/errors.js';
-import type { ExecuteBatch, ResponseFormat, ToolCall, ToolDefinition } from '../../core/model-runner.js';
+import type { ExecuteBatch, ResponseFormat, ToolDefinition } from '../../core/model-runner.js';
+import { forcedCallOf } from '../../core/tool-calls.js';
 
 /**
  * Tools on the llama.cpp runner. `auto`: the tools go to node-llama-cpp as functions, which the chat format
@@ -34,24 +34,8 @@ export function planTools(batch: ExecuteBatch): ToolPlan {
     );
     return { kind: 'auto', functions };
   }
-  const named = typeof choice === 'object' ? choice.name : undefined;
-  const picked = named === undefined ? tools : tools.filter((tool) => tool.name === named);
-  if (picked.length === 0) {
-    throw new UsageError(`tool_choice names "${named}", which is not among the tools`, {
-      code: 'invalid_tool_choice',
-    });
-  }
-  const schema =
-    picked.length === 1 && named !== undefined
-      ? picked[0]!.parameters
-      : {
-          oneOf: picked.map((tool) => ({
-            type: 'object',
-            properties: { name: { const: tool.name }, arguments: tool.parameters },
-            required: ['name', 'arguments'],
-          })),
-        };
-  return { kind: 'forced', tools: picked, named, format: { type: 'json_schema', schema } };
+  const forced = forcedCallOf(batch)!;
+  return { kind: 'forced', ...forced };
 }
 
 /** The tools, as a system turn: what a forced call is chosen from (the grammar holds the shape). */
@@ -66,22 +50,4 @@ export function withToolDeclarations(history: ChatHistoryItem[], tools: ToolDefi
   const [first, ...rest] = history;
   if (first?.type === 'system') return [{ type: 'system', text: `${first.text}\n\n${text}` }, ...rest];
   return [{ type: 'system', text }, ...history];
-}
-
-/** The grammar-decoded answer of a forced call → the call; undefined when it was cut short (not JSON). */
-export function forcedCall(text: string, named: string | undefined): ToolCall | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (named !== undefined) return { id: callId(), name: named, arguments: JSON.stringify(value) };
-  const { name, arguments: args } = value as { name?: unknown; arguments?: unknown };
-  if (typeof name !== 'string') return undefined;
-  return { id: callId(), name, arguments: JSON.stringify(args ?? {}) };
-}
-
-export function callId(): string {
-  return `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { forcedCall, forcedCallOf } from '../../core/tool-calls.js';
 import { Gemma4OutputParser } from '../../core/gemma4-output.js';
 import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
@@ -125,11 +126,21 @@ export class VllmRunner implements ModelRunner {
     // With thinking on, the raw text carries Gemma 4's markers: the parser splits thought from answer.
     const parser = batch.thinking || offersTools(batch) ? new Gemma4OutputParser() : undefined;
     const calls: ToolCall[] = [];
+    // A forced call's text is the call itself (JSON under structured outputs): kept back, then turned into it.
+    const forced = forcedCallOf(batch);
+    let callText = '';
     try {
       for (;;) {
         const raw = await stream.next();
         if (!raw) return;
-        const chunk = parser ? splitOutput(raw, parser, calls) : raw;
+        let chunk = parser ? splitOutput(raw, parser, calls) : raw;
+        if (forced) {
+          callText += chunk.textDelta;
+          const call = chunk.finishReason === 'stop' ? forcedCall(callText, forced.named) : undefined;
+          chunk = call
+            ? { ...chunk, textDelta: '', finishReason: 'tool_calls', toolCalls: [call] }
+            : { ...chunk, textDelta: chunk.finishReason ? callText : '' };
+        }
         yield contextSize !== undefined && filledContext(chunk, contextSize)
           ? { ...chunk, contextFull: true }
           : chunk;
@@ -222,16 +233,8 @@ export class VllmRunner implements ModelRunner {
     if (this.disposed) throw runnerDisposed('vLLM');
     if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
     const tools = offersTools(batch) ? (batch.tools ?? []) : [];
-    if (tools.length > 0 && batch.toolChoice !== undefined && batch.toolChoice !== 'auto') {
-      // A forced call needs structured decoding, which this runner does not drive yet: said, never ignored.
-      throw new UsageError(
-        'tool_choice "required" or a named function is not supported by the vLLM runner yet',
-        {
-          code: 'unsupported_tools',
-          hint: 'use tool_choice "auto" here, or the llama.cpp runner (--runtime llama-cpp) to force a call',
-        },
-      );
-    }
+    // A forced call (required, or a named function) is decoded under the call's JSON schema (core/tool-calls.ts).
+    const forced = forcedCallOf(batch);
     const format = batch.responseFormat;
     if (format && tools.length > 0) {
       throw new UsageError('response_format cannot be combined with tools on the vLLM runner', {
@@ -252,12 +255,14 @@ export class VllmRunner implements ModelRunner {
       sampling,
       ...(batch.thinking ? { thinking: true } : {}),
       // vLLM's structured outputs constrain decoding to the format (xgrammar or guidance in the engine).
-      ...(format
-        ? {
-            structured:
-              format.type === 'json_object' ? { json_object: true as const } : { json: format.schema },
-          }
-        : {}),
+      ...(forced && forced.format.type === 'json_schema'
+        ? { structured: { json: forced.format.schema } }
+        : format
+          ? {
+              structured:
+                format.type === 'json_object' ? { json_object: true as const } : { json: format.schema },
+            }
+          : {}),
       ...(tools.length > 0
         ? {
             tools: tools.map((tool) => ({

@@ -94,16 +94,24 @@ describe('chat rendering', () => {
     );
   });
 
-  it('refuses tools it cannot offer, rather than answering text where a call was asked for', async () => {
-    env = useFakeVllm();
+  it('a forced call (required, or named) is decoded under structured outputs and returned as the call', async () => {
+    env = useFakeVllm({ FAKE_VLLM_ANSWER: '{"name":"f","arguments":{"a":1}}' });
     runner = await makeRunner();
-    const tools = [{ name: 'f', parameters: { type: 'object' } }];
-    await expect(
-      collect(runner.execute({ ...chat('r1', 'hi'), tools, toolChoice: 'required' })),
-    ).rejects.toMatchObject({ code: 'unsupported_tools', exitCode: 2 });
-    // tool_choice none: no tools on offer, nothing to refuse.
-    const { text } = await collect(runner.execute({ ...chat('r2', 'hi'), tools, toolChoice: 'none' }));
-    expect(text).toBe('Echo: hi');
+    const tools = [{ name: 'f', parameters: { type: 'object', properties: { a: { type: 'integer' } } } }];
+    const { text, final } = await collect(
+      runner.execute({ ...chat('r1', 'hi'), tools, toolChoice: 'required' }),
+    );
+    expect(text).toBe('');
+    expect(final.finishReason).toBe('tool_calls');
+    expect(final.toolCalls?.map((call) => [call.name, call.arguments])).toEqual([['f', '{"a":1}']]);
+    const add = readRecord(env.recordFile).find((e) => e.event === 'add_request');
+    expect(add?.params?.structured_outputs).toMatchObject({
+      json: { oneOf: [{ properties: { name: { const: 'f' } } }] },
+    });
+    // tool_choice none: no tools on offer, a plain answer.
+    const plain = await collect(runner.execute({ ...chat('r2', 'hi'), tools, toolChoice: 'none' }));
+    expect(plain.final.finishReason).toBe('stop');
+    expect(plain.final.toolCalls).toBeUndefined();
   });
 
   it('a response format reaches the engine as vLLM structured outputs (json schema, json object)', async () => {
