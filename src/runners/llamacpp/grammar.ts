@@ -15,11 +15,12 @@ export class GrammarCache {
 
   constructor(private readonly llama: Llama) {}
 
-  get(format: ResponseFormat): Promise<LlamaGrammar> {
+  /** `param`: where the schema came from, named in a refusal (default: the response format's schema). */
+  get(format: ResponseFormat, param = SCHEMA_PARAM): Promise<LlamaGrammar> {
     const key = format.type === 'json_object' ? 'json' : JSON.stringify(format.schema);
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const compiled = this.compile(format);
+    const compiled = this.compile(format, param);
     // A schema that failed to compile is not remembered: the error is the answer, every time.
     compiled.catch(() => this.cache.delete(key));
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
@@ -27,16 +28,16 @@ export class GrammarCache {
     return compiled;
   }
 
-  private async compile(format: ResponseFormat): Promise<LlamaGrammar> {
+  private async compile(format: ResponseFormat, param: string): Promise<LlamaGrammar> {
     if (format.type === 'json_object') return this.llama.getGrammarFor('json');
     // Refuses what node-llama-cpp would silently not enforce (json-schema-subset.ts).
-    const schema = grammarSchema(format.schema);
+    const schema = grammarSchema(format.schema, param);
     try {
       // node-llama-cpp's schema type is a narrow literal type; the schema arrives as plain JSON.
       return await this.llama.createGrammarForJsonSchema(schema as never);
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new UsageError(`${SCHEMA_PARAM} cannot be used to constrain decoding: ${reason}`, {
+      throw new UsageError(`${param} cannot be used to constrain decoding: ${reason}`, {
         code: 'invalid_response_format',
       });
     }

@@ -34,8 +34,9 @@ const FORMATS = new Set(['date-time', 'time', 'date']);
 
 export const SCHEMA_PARAM = 'response_format.json_schema.schema';
 
-export function grammarSchema(schema: unknown): Record<string, unknown> {
-  return node(schema, SCHEMA_PARAM) as Record<string, unknown>;
+/** `param`: where the schema came from, for the message (a response format, or a forced tool call's tools). */
+export function grammarSchema(schema: unknown, param = SCHEMA_PARAM): Record<string, unknown> {
+  return node(schema, param) as Record<string, unknown>;
 }
 
 function refuse(path: string, what: string): never {

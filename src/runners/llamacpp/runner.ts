@@ -220,8 +220,12 @@ export class LlamaCppRunner implements ModelRunner {
     try {
       // Before a slot is taken: bad tools or a schema that cannot be compiled are the request's error, at once.
       const tools = planTools(batch);
-      const constrained = tools.kind === 'forced' ? tools.format : batch.responseFormat;
-      const grammar = constrained ? await this.grammars.get(constrained) : undefined;
+      const grammar =
+        tools.kind === 'forced'
+          ? await this.grammars.get(tools.format, 'tools.function.parameters (the forced call)')
+          : batch.responseFormat
+            ? await this.grammars.get(batch.responseFormat)
+            : undefined;
       try {
         sequence = await loaded.pool.acquire(controller.signal);
       } catch (error) {

@@ -56,7 +56,7 @@ export interface StepCommands {
 
 export interface AddCommand {
   id: string;
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: string; tool_call_id?: string; tool_calls?: unknown[] }[];
   mode: 'chat' | 'completion';
   /** `vllm.SamplingParams(**sampling)`, snake_case. */
   sampling: Record<string, unknown>;

@@ -242,7 +242,22 @@ export class VllmRunner implements ModelRunner {
       });
     }
     assertTextOnly(batch.messages, 'vLLM');
-    const messages = batch.messages.map((message) => ({ role: message.role, content: messageText(message) }));
+    // Calls and their results go to the chat template as OpenAI-shaped fields, which Gemma 4's template renders
+    // as <|tool_call>… and <|tool_response>… (arguments as objects, as transformers templates expect).
+    const messages = batch.messages.map((message) => ({
+      role: message.role,
+      content: messageText(message),
+      ...(message.toolCallId ? { tool_call_id: message.toolCallId } : {}),
+      ...(message.toolCalls?.length
+        ? {
+            tool_calls: message.toolCalls.map((call) => ({
+              id: call.id,
+              type: 'function' as const,
+              function: { name: call.name, arguments: parseJsonObject(call.arguments) },
+            })),
+          }
+        : {}),
+    }));
     const sampling = samplingKwargs(batch.sampling);
     if (batch.thinking || tools.length > 0) {
       // Thoughts and calls are told apart by Gemma 4's markers, which vLLM drops from the text by default.
@@ -392,4 +407,12 @@ function splitOutput(chunk: TokenChunk, parser: Gemma4OutputParser, calls: ToolC
     if (chunk.finishReason === 'stop') out.finishReason = 'tool_calls';
   }
   return out;
+}
+
+function parseJsonObject(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

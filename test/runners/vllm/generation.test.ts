@@ -367,3 +367,28 @@ describe('tools (Gemma 4 tool calls)', () => {
     expect(add?.params).toMatchObject({ skip_special_tokens: false });
   });
 });
+
+describe('tool round trip', () => {
+  it('an assistant call and its tool result reach the chat template as Gemma 4 renders them', async () => {
+    env = useFakeVllm();
+    runner = await makeRunner();
+    await collect(
+      runner.execute({
+        ...chat('t1', ''),
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          {
+            role: 'assistant',
+            content: '',
+            toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+          },
+          { role: 'tool', content: '{"temp":21}', toolCallId: 'call_1' },
+        ],
+        tools: [{ name: 'get_weather', parameters: { type: 'object' } }],
+      }),
+    );
+    const add = readRecord(env.recordFile).find((e) => e.event === 'add_request');
+    expect(add?.prompt).toContain('<|tool_call>call:get_weather{"city": "Paris"}<tool_call|>');
+    expect(add?.prompt).toContain('<|tool_response>response:call_1{"temp":21}<tool_response|>');
+  });
+});

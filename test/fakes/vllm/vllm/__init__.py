@@ -224,10 +224,18 @@ class FakeTokenizer:
             function = tool["function"]
             text += f"<|tool>declaration:{function['name']}{json.dumps(function.get('parameters', {}))}<tool|>"
         for message in conversation:
+            if message["role"] == "tool":
+                # As Gemma 4's template: the result of a call, after the model turn that made it.
+                text += f"<|tool_response>response:{message.get('tool_call_id', '')}{message['content']}<tool_response|>\n"
+                continue
             if message["role"] not in ("system", "user", "assistant"):
-                raise ValueError(f"Conversation roles must be system/user/assistant, got {message['role']}")
+                raise ValueError(f"Conversation roles must be system/user/assistant/tool, got {message['role']}")
             role = "model" if message["role"] == "assistant" else message["role"]
-            text += f"<start_of_turn>{role}\n{message['content']}<end_of_turn>\n"
+            calls = "".join(
+                f"<|tool_call>call:{call['function']['name']}{json.dumps(call['function']['arguments'])}<tool_call|>"
+                for call in message.get("tool_calls") or []
+            )
+            text += f"<start_of_turn>{role}\n{message['content']}{calls}<end_of_turn>\n"
         if add_generation_prompt:
             text += "<start_of_turn>model\n"
         return self.encode(text) if tokenize else text
