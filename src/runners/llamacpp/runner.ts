@@ -254,9 +254,15 @@ export class LlamaCppRunner implements ModelRunner {
       for (;;) {
         const next = await channel.next();
         if (next.done) break;
+        const burst = channel.drain();
+        if (burst.length === 0 && typeof next.value === 'string') {
+          // The hot path: one piece of answer per token, no allocation beyond the chunk.
+          yield { requestId, textDelta: next.value };
+          continue;
+        }
         let text = '';
         let thought = '';
-        for (const piece of [next.value, ...channel.drain()]) {
+        for (const piece of [next.value, ...burst]) {
           if (typeof piece === 'string') text += piece;
           else thought += piece.thought;
         }
