@@ -54,6 +54,15 @@ export function forcedCall(text: string, named: string | undefined): ToolCall | 
   return { id: toolCallId(), name, arguments: JSON.stringify(args ?? {}) };
 }
 
+/** A call's arguments (a JSON string on the wire) as the value a chat template renders; the text if not JSON. */
+export function parseToolArguments(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 /** An id for a call, in OpenAI's style. */
 export function toolCallId(): string {
   return `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;

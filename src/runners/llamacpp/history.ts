@@ -1,5 +1,6 @@
 import type { ChatHistoryItem, ChatModelResponse } from 'node-llama-cpp';
 import { assertTextOnly, messageText, type Message } from '../../core/model-runner.js';
+import { parseToolArguments } from '../../core/tool-calls.js';
 
 /**
  * Messages → node-llama-cpp chat history. An assistant turn's tool calls become the chat format's function-call
@@ -32,7 +33,7 @@ export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
           response.push({
             type: 'functionCall',
             name: call.name,
-            params: parseArguments(call.arguments),
+            params: parseToolArguments(call.arguments),
             result: results.get(call.id) ?? '',
           });
         }
@@ -53,14 +54,6 @@ export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
   const endsInCalls = last?.type === 'model' && last.response.some((item) => typeof item !== 'string');
   if (last?.type !== 'model' || endsInCalls) history.push({ type: 'model', response: [] });
   return history;
-}
-
-function parseArguments(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /**

@@ -1,28 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import { forcedCall, forcedCallOf } from '../../core/tool-calls.js';
-import { Gemma4OutputParser } from '../../core/gemma4-output.js';
+import { forcedCallOf, type ForcedCall } from '../../core/tool-calls.js';
 import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
-import { RuntimeFailure, UsageError, runnerDisposed } from '../../core/errors.js';
-import {
-  offersTools,
-  type ExecuteBatch,
-  type ToolCall,
-  type ExecuteOptions,
-  type ModelRunner,
-  type RunnerDescription,
-  type RunnerSpec,
-  type SamplingParams,
-  type SessionRebuildCause,
-  type TokenChunk,
-  type TransportKind,
-  type WeightSource,
-  assertTextOnly,
-  messageText,
+import { RuntimeFailure, runnerDisposed } from '../../core/errors.js';
+import type {
+  ExecuteBatch,
+  ExecuteOptions,
+  ModelRunner,
+  RunnerDescription,
+  RunnerSpec,
+  SessionRebuildCause,
+  TokenChunk,
+  TransportKind,
+  WeightSource,
 } from '../../core/model-runner.js';
 import { type VllmRunnerSettings, engineKwargs, engineModel } from './config.js';
 import { type AddCommand, type LaunchInfo, launchError, parseLaunch } from './driver-protocol.js';
 import { EngineLoop, type EngineLoopStats } from './engine-loop.js';
+import { AnswerReader, addCommand } from './request.js';
 import { resolvePythonInterpreter } from './interpreter.js';
 import { type BridgeLease, acquireBridge } from './python-bridge.js';
 
@@ -32,24 +26,6 @@ interface EngineSession {
   loop: EngineLoop;
   info: LaunchInfo;
   unsubscribe: () => void;
-}
-
-/** `vllm.SamplingParams` keywords. `max_tokens: None` means "until end of turn or context", not vLLM's 16. */
-function samplingKwargs(sampling: SamplingParams): Record<string, unknown> {
-  const kwargs: Record<string, unknown> = { max_tokens: sampling.maxTokens ?? null };
-  const map: [keyof SamplingParams, string][] = [
-    ['temperature', 'temperature'],
-    ['topP', 'top_p'],
-    ['topK', 'top_k'],
-    ['stop', 'stop'],
-    ['presencePenalty', 'presence_penalty'],
-    ['frequencyPenalty', 'frequency_penalty'],
-    ['seed', 'seed'],
-  ];
-  for (const [ours, theirs] of map) {
-    if (sampling[ours] !== undefined) kwargs[theirs] = sampling[ours];
-  }
-  return kwargs;
 }
 
 /** A final `length` chunk whose prompt + answer reached max_model_len: the context, not max_tokens, ended it. */
@@ -96,7 +72,9 @@ export class VllmRunner implements ModelRunner {
   }
 
   async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
-    const command = this.toCommand(batch);
+    // A forced call (required, or a named function) is decoded under the call's JSON schema (core/tool-calls.ts).
+    const forced = forcedCallOf(batch);
+    const command = this.toCommand(batch, forced);
     const { signal } = options;
     const aborted: TokenChunk = {
       requestId: batch.requestId,
@@ -123,24 +101,13 @@ export class VllmRunner implements ModelRunner {
     const stream = session.loop.submit(command);
     const onAbort = (): void => stream.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
-    // With thinking on, the raw text carries Gemma 4's markers: the parser splits thought from answer.
-    const parser = batch.thinking || offersTools(batch) ? new Gemma4OutputParser() : undefined;
-    const calls: ToolCall[] = [];
-    // A forced call's text is the call itself (JSON under structured outputs): kept back, then turned into it.
-    const forced = forcedCallOf(batch);
-    let callText = '';
+    // Thinking, tools or a forced call: the raw text carries more than the answer (request.ts).
+    const reader = AnswerReader.for(batch, forced);
     try {
       for (;;) {
         const raw = await stream.next();
         if (!raw) return;
-        let chunk = parser ? splitOutput(raw, parser, calls) : raw;
-        if (forced) {
-          callText += chunk.textDelta;
-          const call = chunk.finishReason === 'stop' ? forcedCall(callText, forced.named) : undefined;
-          chunk = call
-            ? { ...chunk, textDelta: '', finishReason: 'tool_calls', toolCalls: [call] }
-            : { ...chunk, textDelta: chunk.finishReason ? callText : '' };
-        }
+        const chunk = reader ? reader.read(raw) : raw;
         yield contextSize !== undefined && filledContext(chunk, contextSize)
           ? { ...chunk, contextFull: true }
           : chunk;
@@ -229,68 +196,9 @@ export class VllmRunner implements ModelRunner {
     return 'chat';
   }
 
-  private toCommand(batch: ExecuteBatch): AddCommand {
+  private toCommand(batch: ExecuteBatch, forced: ForcedCall | undefined): AddCommand {
     if (this.disposed) throw runnerDisposed('vLLM');
-    if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
-    const tools = offersTools(batch) ? (batch.tools ?? []) : [];
-    // A forced call (required, or a named function) is decoded under the call's JSON schema (core/tool-calls.ts).
-    const forced = forcedCallOf(batch);
-    const format = batch.responseFormat;
-    if (format && tools.length > 0) {
-      throw new UsageError('response_format cannot be combined with tools on the vLLM runner', {
-        code: 'unsupported_tools',
-      });
-    }
-    assertTextOnly(batch.messages, 'vLLM');
-    // Calls and their results go to the chat template as OpenAI-shaped fields, which Gemma 4's template renders
-    // as <|tool_call>… and <|tool_response>… (arguments as objects, as transformers templates expect).
-    const messages = batch.messages.map((message) => ({
-      role: message.role,
-      content: messageText(message),
-      ...(message.toolCallId ? { tool_call_id: message.toolCallId } : {}),
-      ...(message.toolCalls?.length
-        ? {
-            tool_calls: message.toolCalls.map((call) => ({
-              id: call.id,
-              type: 'function' as const,
-              function: { name: call.name, arguments: parseJsonObject(call.arguments) },
-            })),
-          }
-        : {}),
-    }));
-    const sampling = samplingKwargs(batch.sampling);
-    if (batch.thinking || tools.length > 0) {
-      // Thoughts and calls are told apart by Gemma 4's markers, which vLLM drops from the text by default.
-      sampling.skip_special_tokens = false;
-    }
-    return {
-      id: batch.requestId,
-      messages,
-      mode: batch.mode ?? this.defaultMode(),
-      sampling,
-      ...(batch.thinking ? { thinking: true } : {}),
-      // vLLM's structured outputs constrain decoding to the format (xgrammar or guidance in the engine).
-      ...(forced && forced.format.type === 'json_schema'
-        ? { structured: { json: forced.format.schema } }
-        : format
-          ? {
-              structured:
-                format.type === 'json_object' ? { json_object: true as const } : { json: format.schema },
-            }
-          : {}),
-      ...(tools.length > 0
-        ? {
-            tools: tools.map((tool) => ({
-              type: 'function' as const,
-              function: {
-                name: tool.name,
-                ...(tool.description ? { description: tool.description } : {}),
-                parameters: tool.parameters,
-              },
-            })),
-          }
-        : {}),
-    };
+    return addCommand(batch, batch.mode ?? this.defaultMode(), forced);
   }
 
   private ensureSession(): Promise<EngineSession> {
@@ -380,39 +288,5 @@ export class VllmRunner implements ModelRunner {
     const leases = [...this.leases];
     this.leases.clear();
     await Promise.all(leases.map((lease) => lease.release()));
-  }
-}
-
-/**
- * One raw chunk → its answer and thought parts; tool calls are collected into `calls` and reported on the final
- * chunk (finish reason `tool_calls`), which also flushes what the parser still holds.
- */
-function splitOutput(chunk: TokenChunk, parser: Gemma4OutputParser, calls: ToolCall[]): TokenChunk {
-  const events = [...parser.push(chunk.textDelta), ...(chunk.finishReason ? parser.end() : [])];
-  let text = '';
-  let thought = '';
-  for (const event of events) {
-    if (event.type === 'text') text += event.text;
-    else if (event.type === 'thought') thought += event.text;
-    else
-      calls.push({
-        id: `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
-        name: event.name,
-        arguments: event.arguments,
-      });
-  }
-  const out: TokenChunk = { ...chunk, textDelta: text, ...(thought ? { thoughtDelta: thought } : {}) };
-  if (chunk.finishReason && calls.length > 0) {
-    out.toolCalls = calls;
-    if (chunk.finishReason === 'stop') out.finishReason = 'tool_calls';
-  }
-  return out;
-}
-
-function parseJsonObject(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
   }
 }
