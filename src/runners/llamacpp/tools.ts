@@ -1,6 +1,11 @@
 import type { ChatHistoryItem, ChatModelFunctions } from 'node-llama-cpp';
 import { UsageError } from '../../core/errors.js';
-import type { ExecuteBatch, ResponseFormat, ToolDefinition } from '../../core/model-runner.js';
+import {
+  offersTools,
+  type ExecuteBatch,
+  type ResponseFormat,
+  type ToolDefinition,
+} from '../../core/model-runner.js';
 import { forcedCallOf } from '../../core/tool-calls.js';
 
 /**
@@ -17,9 +22,9 @@ export type ToolPlan =
   | { kind: 'forced'; tools: ToolDefinition[]; named: string | undefined; format: ResponseFormat };
 
 export function planTools(batch: ExecuteBatch): ToolPlan {
+  if (!offersTools(batch)) return { kind: 'none' };
   const tools = batch.tools ?? [];
   const choice = batch.toolChoice ?? 'auto';
-  if (tools.length === 0 || choice === 'none') return { kind: 'none' };
   if (batch.responseFormat) {
     throw new UsageError('response_format cannot be combined with tools on the llama.cpp runner', {
       code: 'unsupported_tools',
