@@ -225,6 +225,9 @@ class _EngineState:
         self.sent = {}
         self.ours = {}
         self.counts = {}
+        # Requests with thinking on: their thought tokens are counted when they finish.
+        self.thinking = set()
+        self._thought_markers = None
 
     def render(self, add):
         messages = add["messages"]
@@ -263,11 +266,48 @@ class _EngineState:
             return
         self.sent[request_id] = 0
         self.ours[request_id] = request_id
+        if add.get("thinking"):
+            self.thinking.add(request_id)
         # vLLM >= 0.11 returns its own id (ours plus a random suffix) and may report outputs under it.
         if isinstance(engine_id, str):
             self.ours[engine_id] = request_id
 
+    def thought_markers(self):
+        """The token ids of Gemma 4's thought channel, <|channel> and <channel|>, or None when this tokenizer
+        does not have them as single tokens (then no reasoning count is reported rather than a wrong one)."""
+        if self._thought_markers is None:
+            ids = ()
+            convert = getattr(self.tokenizer, "convert_tokens_to_ids", None)
+            if convert is not None:
+                try:
+                    found = (convert("<|channel>"), convert("<channel|>"))
+                    unknown = getattr(self.tokenizer, "unk_token_id", None)
+                    if all(isinstance(i, int) and i != unknown for i in found) and found[0] != found[1]:
+                        ids = found
+                except Exception:  # noqa: BLE001 - no count beats a failed request
+                    ids = ()
+            self._thought_markers = ids
+        return self._thought_markers or None
+
+    def reasoning_tokens(self, token_ids):
+        """Tokens inside thought channels, as vLLM's reasoning parsers count them (markers excluded)."""
+        markers = self.thought_markers()
+        if markers is None:
+            return None
+        start, end = markers
+        count = 0
+        inside = False
+        for token_id in token_ids:
+            if token_id == start:
+                inside = True
+            elif token_id == end:
+                inside = False
+            elif inside:
+                count += 1
+        return count
+
     def abort(self, request_id):
+        self.thinking.discard(request_id)
         if self.sent.pop(request_id, None) is None:
             return
         for engine_id in [k for k, v in self.ours.items() if v == request_id]:
@@ -288,16 +328,21 @@ class _EngineState:
         if not delta and finish is None:
             return
         self.sent[request_id] = max(start, len(text))
-        events.append(
-            {
-                "id": request_id,
-                "text": delta,
-                "finish": finish,
-                "promptTokens": len(output.prompt_token_ids or []),
-                "outputTokens": len(completion.token_ids or []),
-                "cachedTokens": int(getattr(output, "num_cached_tokens", 0) or 0),
-            }
-        )
+        event = {
+            "id": request_id,
+            "text": delta,
+            "finish": finish,
+            "promptTokens": len(output.prompt_token_ids or []),
+            "outputTokens": len(completion.token_ids or []),
+            "cachedTokens": int(getattr(output, "num_cached_tokens", 0) or 0),
+        }
+        if finish is not None and request_id in self.thinking:
+            # Counted once, at the end: scanning the whole answer on every step would be quadratic.
+            self.thinking.discard(request_id)
+            reasoning = self.reasoning_tokens(completion.token_ids or [])
+            if reasoning is not None:
+                event["reasoningTokens"] = reasoning
+        events.append(event)
         if finish is not None:
             del self.sent[request_id]
             for engine_id in [k for k, v in self.ours.items() if v == request_id]:

@@ -227,4 +227,21 @@ describe('serve: tools on the llama.cpp runner', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { param } });
   });
+
+  it('response_format with tools on offer is a 400 unsupported_tools, not one of them dropped silently', async () => {
+    const request = {
+      model: 'gemma',
+      messages: [{ role: 'user' as const, content: 'x' }],
+      tools: [weather],
+      response_format: { type: 'json_object' as const },
+      max_tokens: 4,
+    };
+    const refused = await client.chat.completions.create(request).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 400, code: 'unsupported_tools' });
+    expect((refused as Error).message).toMatch(/response_format cannot be combined with tools/);
+    // tool_choice none takes the tools off the table: the answer is JSON under the response format.
+    const answer = await client.chat.completions.create({ ...request, tool_choice: 'none', max_tokens: 40 });
+    expect(answer.choices[0]!.message.tool_calls ?? []).toEqual([]);
+    expect(answer.choices[0]!.message.content?.trimStart().startsWith('{')).toBe(true);
+  });
 });

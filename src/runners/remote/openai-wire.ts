@@ -101,6 +101,7 @@ interface WireUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
   prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
 }
 
 interface WireChunk {
@@ -161,11 +162,13 @@ export function decodeChunk(data: string, mode: 'chat' | 'completion'): DecodedC
   const text = typeof piece === 'string' ? piece : '';
   const reasoning: unknown = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
   const thought = mode === 'chat' && typeof reasoning === 'string' ? reasoning : '';
+  const reasoningTokens = chunk.usage?.completion_tokens_details?.reasoning_tokens;
   const usage = chunk.usage
     ? {
         input: chunk.usage.prompt_tokens ?? 0,
         output: chunk.usage.completion_tokens ?? 0,
         cached: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
+        ...(typeof reasoningTokens === 'number' ? { reasoning: reasoningTokens } : {}),
       }
     : undefined;
   const toolCalls =

@@ -34,6 +34,8 @@ export interface StepEvent {
   promptTokens?: number;
   outputTokens?: number;
   cachedTokens?: number;
+  /** Tokens inside thought channels; on the finishing event of a thinking request, when countable. */
+  reasoningTokens?: number;
   error?: string;
 }
 

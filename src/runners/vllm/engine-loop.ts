@@ -140,6 +140,7 @@ export class EngineLoop {
         input: event.promptTokens,
         output: event.outputTokens ?? stream.usage.output,
         cached: event.cachedTokens ?? stream.usage.cached,
+        ...(event.reasoningTokens === undefined ? {} : { reasoning: event.reasoningTokens }),
       };
     }
     if (event.finish === 'error') {

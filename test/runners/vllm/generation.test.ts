@@ -129,6 +129,22 @@ describe('chat rendering', () => {
       { json: null, json_object: true },
     ]);
   });
+
+  it('a response format with tools on offer is refused (unsupported_tools), never one of them dropped', async () => {
+    env = useFakeVllm({ FAKE_VLLM_ANSWER: '{"verdict":"yes"}' });
+    runner = await makeRunner();
+    const tools = [{ name: 'get_weather', parameters: { type: 'object', properties: {} } }];
+    const both = { ...chat('r1', 'hi'), tools, responseFormat: { type: 'json_object' as const } };
+    await expect(collect(runner.execute(both))).rejects.toMatchObject({
+      code: 'unsupported_tools',
+      exitCode: 2,
+    });
+    // With tool_choice none the tools are not on offer, and the response format applies.
+    const { text } = await collect(runner.execute({ ...both, requestId: 'r2', toolChoice: 'none' }));
+    expect(JSON.parse(text)).toEqual({ verdict: 'yes' });
+    const adds = readRecord(env.recordFile).filter((e) => e.event === 'add_request');
+    expect(adds.map((add) => add.params?.structured_outputs)).toEqual([{ json: null, json_object: true }]);
+  });
 });
 
 describe('sampling, finish reasons and usage', () => {

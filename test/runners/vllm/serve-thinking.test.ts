@@ -47,6 +47,10 @@ describe('serve: thinking', () => {
     const message = answer.choices[0]!.message as (typeof answer.choices)[0]['message'] & WithReasoning;
     expect(message.content).toBe('Hi there!');
     expect(message.reasoning_content).toBe('They said hi. Keep it short.');
+    // Thought tokens are counted from the engine's token ids, between <|channel> and <channel|> (markers
+    // excluded, as vLLM's reasoning parsers count): "thought", "They", "said", "hi.", "Keep", "it", "short.".
+    expect(answer.usage?.completion_tokens_details?.reasoning_tokens).toBe(7);
+    expect(answer.usage?.completion_tokens).toBe(12);
   });
 
   it('streamed with chat_template_kwargs.enable_thinking: delta.reasoning_content, then delta.content', async () => {
@@ -77,6 +81,7 @@ describe('serve: thinking', () => {
     const message = answer.choices[0]!.message as (typeof answer.choices)[0]['message'] & WithReasoning;
     // vLLM drops the channel markers when thinking is off: whatever the model wrote is the answer.
     expect(message.reasoning_content).toBeUndefined();
+    expect(answer.usage?.completion_tokens_details).toBeUndefined();
   });
 
   it('the remote runner asks for thinking and reads the thought back apart', async () => {
@@ -100,5 +105,6 @@ describe('serve: thinking', () => {
     await remote.dispose();
     expect(chunks.map((c) => c.thoughtDelta ?? '').join('')).toBe('They said hi. Keep it short.');
     expect(chunks.map((c) => c.textDelta).join('')).toBe('Hi there!');
+    expect(chunks.at(-1)?.usage?.reasoning).toBe(7);
   });
 });

@@ -199,6 +199,11 @@ _CHAT_TEMPLATE = "{% for m in messages %}<start_of_turn>{{ m.role }}\n{{ m.conte
 _USER_TURN = re.compile(r"<start_of_turn>user\n(.*?)<end_of_turn>", re.S)
 
 
+_SPECIAL_TOKENS = ("<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", '<|"|>', "<|think|>")
+_SPECIAL_IDS = {token: 100 + i for i, token in enumerate(_SPECIAL_TOKENS)}
+_SPECIAL_SPLIT = re.compile("(" + "|".join(re.escape(t) for t in _SPECIAL_TOKENS) + ")")
+
+
 class FakeTokenizer:
     """One token per whitespace-led word; the chat template is Gemma-shaped."""
 
@@ -209,8 +214,18 @@ class FakeTokenizer:
         self.chat_template = None if os.environ.get("FAKE_VLLM_NO_CHAT_TEMPLATE") else _CHAT_TEMPLATE
 
     def encode(self, text, add_special_tokens=True):
-        words = re.findall(r"\s*\S+", text)
-        return ([2] if add_special_tokens else []) + [1000 + zlib.crc32(w.encode()) % 30000 for w in words]
+        # Like a real tokenizer, each of Gemma 4's control tokens is one token of its own.
+        ids = [2] if add_special_tokens else []
+        for piece in _SPECIAL_SPLIT.split(text):
+            if piece in _SPECIAL_IDS:
+                ids.append(_SPECIAL_IDS[piece])
+            else:
+                ids += [1000 + zlib.crc32(w.encode()) % 30000 for w in re.findall(r"\s*\S+", piece)]
+        return ids
+
+    def convert_tokens_to_ids(self, token):
+        # Hugging Face tokenizers answer the unknown token's id for a token they do not have.
+        return _SPECIAL_IDS.get(token, 3)
 
     def apply_chat_template(self, conversation, tokenize=True, add_generation_prompt=False, **kwargs):
         if self.chat_template is None:
@@ -258,9 +273,9 @@ class _Request:
         self.words = words
         self.generated = 0
         self.text = ""
+        self.output_ids = []
 
 
-_SPECIAL_TOKENS = ("<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", '<|"|>', "<|think|>")
 
 
 def _without_special_tokens(text):
@@ -386,9 +401,12 @@ class LLMEngine:
         finish_reason = stop_reason = None
         if word is None:
             finish_reason = "stop"  # end of sequence: EOS adds a token, no text
+            request.output_ids.append(1)
         else:
             verbatim = os.environ.get("FAKE_VLLM_ANSWER") is not None
-            request.text += word if request.generated == 0 or verbatim else " " + word
+            piece = word if request.generated == 0 or verbatim else " " + word
+            request.text += piece
+            request.output_ids += self._tokenizer.encode(piece, add_special_tokens=False)
         request.generated += 1
         for stop in params.stop:
             at = request.text.find(stop)
@@ -412,7 +430,7 @@ class LLMEngine:
         completion = CompletionOutput(
             index=0,
             text=visible,
-            token_ids=list(range(request.generated)),
+            token_ids=list(request.output_ids),
             cumulative_logprob=None,
             logprobs=None,
             finish_reason=finish_reason,
