@@ -13,15 +13,17 @@ import type {
   WeightSource,
 } from '../../core/model-runner.js';
 import { redactSecrets } from '../../core/secrets.js';
+import type { DecodeBatcher } from './batching.js';
 import { Channel } from './channel.js';
+import type { SequencePool } from './sequence-pool.js';
 import { planTools } from './tools.js';
 import { GrammarCache } from './grammar.js';
 import { pickChatFormat, type ChatFormat } from './chat-format.js';
 import { getEngine, loadNodeLlamaCpp, logLinesSince, logMark, type NodeLlamaCpp } from './engine.js';
 import { generate, type GenerationOutcome } from './generate.js';
 import { preflightGguf, type GgufFacts } from './gguf/preflight.js';
-import { SequencePool } from './sequence-pool.js';
-import { DEFAULT_CONTEXT_CAP, type LlamaCppSettings } from './settings.js';
+import { createContextSlots, type ContextSlots } from './context-slots.js';
+import type { LlamaCppSettings } from './settings.js';
 import { defaultThreadCount, usableCpuCount } from '../../core/cpu-threads.js';
 import { resolveGgufWeights, type ResolvedWeights } from './weights.js';
 
@@ -36,6 +38,7 @@ interface Loaded {
   instructionTuned: boolean;
   context: LlamaContext;
   pool: SequencePool<LlamaContextSequence>;
+  batcher: DecodeBatcher | undefined;
   device: string;
   transport: TransportKind;
 }
@@ -133,7 +136,7 @@ export class LlamaCppRunner implements ModelRunner {
       );
     }
     try {
-      const { context, pool } = await this.createContext(model, facts);
+      const { context, pool, batcher } = await this.createContext(model, facts);
       const gpuLayers = model.gpuLayers;
       const onGpu = this.llama.gpu !== false && gpuLayers > 0;
       const gpuName = onGpu ? ((await this.llama.getGpuDeviceNames())[0] ?? '') : '';
@@ -153,6 +156,7 @@ export class LlamaCppRunner implements ModelRunner {
         instructionTuned: this.instructionTuned(facts),
         context,
         pool,
+        batcher,
         device,
         transport,
       };
@@ -162,30 +166,8 @@ export class LlamaCppRunner implements ModelRunner {
     }
   }
 
-  private async createContext(model: LlamaModel, facts: GgufFacts) {
-    const contextSize =
-      this.settings.contextSize ??
-      Math.min(facts.contextLength > 0 ? facts.contextLength : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
-    const sequences = this.settings.sequences ?? 1;
-    try {
-      const context = await model.createContext({
-        contextSize,
-        sequences,
-        threads: this.threads,
-        ...(this.settings.batchSize !== undefined ? { batchSize: this.settings.batchSize } : {}),
-      });
-      const slots = Array.from({ length: sequences }, () => context.getSequence());
-      return { context, pool: new SequencePool(slots) };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new RuntimeFailure(
-        `llama.cpp could not create a ${contextSize}-token context: ${redactSecrets(message).split('\n')[0]}`,
-        {
-          hint: 'Lower the context size (--ctx / ATOMR_INFER_GEMMA_MAX_LEN) or the number of sequences.',
-          cause: error,
-        },
-      );
-    }
+  private createContext(model: LlamaModel, facts: GgufFacts): Promise<ContextSlots> {
+    return createContextSlots(model, facts, this.settings, this.threads);
   }
 
   async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
@@ -238,6 +220,8 @@ export class LlamaCppRunner implements ModelRunner {
       // Answer text as strings (the hot path, one per token); thought text wrapped, so the two never mix.
       const channel = new Channel<string | { thought: string }>();
       const mode = batch.mode ?? (loaded.instructionTuned ? 'chat' : 'completion');
+      // Counted from here: the batch strategy waits for every generating sequence's next token.
+      loaded.batcher?.generationStarted();
       run = generate({
         nlc: this.nlc,
         model: loaded.model,
@@ -249,7 +233,10 @@ export class LlamaCppRunner implements ModelRunner {
         signal: controller.signal,
         onText: (text) => channel.push(text),
         onThought: (thought) => channel.push({ thought }),
-      }).finally(() => channel.close());
+      }).finally(() => {
+        loaded.batcher?.generationEnded();
+        channel.close();
+      });
       run.then(markSettled, markSettled);
       for (;;) {
         const next = await channel.next();
@@ -321,8 +308,8 @@ export class LlamaCppRunner implements ModelRunner {
       await this.stopAll(`session rebuilt (${cause})`);
       await loaded.context.dispose();
       try {
-        const { context, pool } = await this.createContext(loaded.model, loaded.facts);
-        this.loaded = { ...loaded, context, pool };
+        const slots = await this.createContext(loaded.model, loaded.facts);
+        this.loaded = { ...loaded, ...slots };
       } catch (error) {
         // The old context is gone: keep no half-loaded model around (loadWeights can load one again).
         this.loaded = undefined;
