@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ZodType } from 'zod';
 import { AtomrError } from '../core/errors.js';
-import type { ExecuteBatch } from '../core/model-runner.js';
+import { RUNTIME_NAMES, mediaRefusal, type ExecuteBatch } from '../core/model-runner.js';
 import { redactSecrets } from '../core/secrets.js';
 import { clientErrorHandler } from './client-error.js';
 import type { ServeContext } from './context.js';
@@ -9,6 +9,7 @@ import { runGeneration } from './generate.js';
 import { guardHook, isAuthorized, refuseUnauthorized } from './guard.js';
 import { createLogStream, type LogFormat, type LogLevel, type LogSink } from './logging.js';
 import { httpErrorFor } from './http-errors.js';
+import type { MediaOptions } from './media-parts.js';
 import { errorBody, newResponseMeta, type Endpoint, type OpenAiErrorBody } from './openai-format.js';
 import {
   chatRequestSchema,
@@ -16,6 +17,7 @@ import {
   describeIssue,
   messagesFrom,
   promptFrom,
+  requestedMedia,
   responseFormatFrom,
   thinkingFrom,
   toolsFrom,
@@ -35,6 +37,8 @@ export interface ServeAppOptions {
   /** Largest accepted request body in bytes (413 beyond). */
   bodyLimit?: number;
   log?: { level: LogLevel; format: LogFormat; sink?: LogSink };
+  /** Whether and where `image_url` http(s) URLs are fetched (`--allow-remote-media`); default: never. */
+  media?: MediaOptions;
 }
 
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -49,7 +53,12 @@ interface GenerationRoute<T extends ChatRequest | CompletionRequest> {
   schema: ZodType<T>;
   input: (
     body: T,
-  ) => Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat' | 'thinking' | 'tools' | 'toolChoice'>;
+    media: MediaOptions,
+  ) => Promise<
+    Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat' | 'thinking' | 'tools' | 'toolChoice'>
+  >;
+  /** The media kinds the body carries, checked against the runner's describe() before any is decoded. */
+  media?: (body: T) => { index: number; kind: 'image' | 'audio' }[];
 }
 
 function generationRoute<T extends ChatRequest | CompletionRequest>(
@@ -63,18 +72,22 @@ const GENERATION_ROUTES = [
     path: '/v1/chat/completions',
     endpoint: 'chat',
     schema: chatRequestSchema,
-    input: (body) => ({
-      messages: messagesFrom(body),
+    input: async (body, media) => ({
+      messages: await messagesFrom(body, media),
       ...responseFormatFrom(body),
       ...thinkingFrom(body),
       ...toolsFrom(body),
     }),
+    media: requestedMedia,
   }),
   generationRoute({
     path: '/v1/completions',
     endpoint: 'completion',
     schema: completionRequestSchema,
-    input: (body) => ({ messages: [{ role: 'user', content: promptFrom(body) }], mode: 'completion' }),
+    input: async (body) => ({
+      messages: [{ role: 'user', content: promptFrom(body) }],
+      mode: 'completion',
+    }),
   }),
 ];
 
@@ -184,6 +197,15 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
       if ('error' in parsed) return replyError(reply, 400, parsed.error);
       const body = parsed.data;
       if (!ctx.serves(body.model)) return replyError(reply, 404, unknownModel(body.model, ctx));
+      // What the runner cannot take is refused before any media is decoded or fetched.
+      const description = ctx.runner?.describe();
+      for (const { index, kind } of route.media?.(body) ?? []) {
+        const accepts = description?.media ?? [];
+        if (description && !accepts.includes(kind)) {
+          throw mediaRefusal(index, kind, RUNTIME_NAMES[description.runtime], accepts);
+        }
+      }
+      const input = await route.input(body, options.media ?? { remote: 'off' });
       const meta = newResponseMeta(route.endpoint, ctx.model.id);
       return runGeneration(ctx, request, reply, {
         meta,
@@ -192,7 +214,7 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
         batch: {
           requestId: meta.id,
           model: ctx.model.id,
-          ...route.input(body),
+          ...input,
           sampling: samplingFrom(body),
           stream: body.stream === true,
         },

@@ -95,7 +95,9 @@ describe('serve: invalid requests', () => {
         type: 'invalid_request_error',
         code: 'unsupported_content',
       });
-      expect(error.message).toContain('messages[0] contains an image_url part');
+      expect(error.message).toBe(
+        'messages[0] contains an image part: the llama.cpp runner accepts text only',
+      );
     },
   );
 

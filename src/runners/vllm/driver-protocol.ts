@@ -56,9 +56,17 @@ export interface StepCommands {
   budgetMs?: number;
 }
 
+/** A message's content: text, or the processor's parts (a media part is its placeholder; bytes go in `media`). */
+export type DriverContent =
+  string | ({ type: 'text'; text: string } | { type: 'image' } | { type: 'audio' })[];
+
+/** One attachment, base64: the driver decodes it (Pillow, soundfile) into what vLLM's engine takes. */
+export type DriverMedia =
+  { kind: 'image'; data: string; mediaType: string } | { kind: 'audio'; data: string; format: string };
+
 export interface AddCommand {
   id: string;
-  messages: { role: string; content: string; tool_call_id?: string; tool_calls?: unknown[] }[];
+  messages: { role: string; content: DriverContent; tool_call_id?: string; tool_calls?: unknown[] }[];
   mode: 'chat' | 'completion';
   /** `vllm.SamplingParams(**sampling)`, snake_case. */
   sampling: Record<string, unknown>;
@@ -66,6 +74,8 @@ export interface AddCommand {
   thinking?: boolean;
   /** Structured outputs: `{json: schema}` or `{json_object: true}` (the driver picks vLLM's spelling). */
   structured?: { json: Record<string, unknown> } | { json_object: true };
+  /** The media of `messages`' image/audio parts, in prompt order (`multi_modal_data`). */
+  media?: DriverMedia[];
   /** Passed to the chat template as `tools` (OpenAI's function shape), which declares them to the model. */
   tools?: { type: 'function'; function: { name: string; description?: string; parameters: unknown } }[];
 }
