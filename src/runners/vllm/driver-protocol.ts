@@ -1,5 +1,5 @@
 import { ENV } from '../../core/env-names.js';
-import { type AtomrError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import { type AtomrError, ModelError, RuntimeFailure, UsageError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secrets.js';
 
 /**
@@ -37,6 +37,8 @@ export interface StepEvent {
   /** Tokens inside thought channels; on the finishing event of a thinking request, when countable. */
   reasoningTokens?: number;
   error?: string;
+  /** `media`: the request's images or audio could not be given to the engine (the request's fault, not the engine's). */
+  errorKind?: 'media';
 }
 
 export interface StepResult {
@@ -158,9 +160,17 @@ export function launchError(error: DriverError, python: string, model: string): 
   }
 }
 
-/** A single request the engine refused (prompt too long, bad sampling value): the others carry on. */
-export function requestError(requestId: string, message: string | undefined): RuntimeFailure {
+/**
+ * A single request the engine refused (prompt too long, bad sampling value): the others carry on. Media the driver
+ * could not decode is the request's fault: a UsageError (serve: 400).
+ */
+export function requestError(
+  requestId: string,
+  message: string | undefined,
+  kind?: 'media',
+): RuntimeFailure | UsageError {
   const text = redactSecrets(message ?? 'unknown error');
+  if (kind === 'media') return new UsageError(`request ${requestId}: ${text}`, { code: 'invalid_media' });
   const tooLong = /maximum model length|max_model_len|too long/i.test(text);
   return new RuntimeFailure(`vLLM rejected request ${requestId}: ${text}`, {
     code: 'vllm-request',
