@@ -6,6 +6,7 @@ import { redactSecrets } from '../core/secrets.js';
 import { clientErrorHandler } from './client-error.js';
 import type { ServeContext } from './context.js';
 import { runGeneration } from './generate.js';
+import { TRANSCRIPTIONS_PATH, readTranscriptionBody, registerTranscriptions } from './transcriptions.js';
 import { guardHook, isAuthorized, refuseUnauthorized } from './guard.js';
 import { createLogStream, type LogFormat, type LogLevel, type LogSink } from './logging.js';
 import { httpErrorFor } from './http-errors.js';
@@ -130,6 +131,19 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
     });
   });
 
+  // The transcription route takes a multipart form (bytes); a form sent anywhere else is read as before.
+  app.addContentTypeParser(/^multipart\/form-data/i, { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (request.routeOptions.url === TRANSCRIPTIONS_PATH) {
+      return done(null, readTranscriptionBody(bytes, request.headers['content-type']));
+    }
+    void parseJson(request, bytes.toString('utf8'), (error, value) => {
+      if (error)
+        done(bodyError('the request body is not valid JSON', 'FST_ERR_CTP_INVALID_JSON_BODY'), undefined);
+      else done(null, value);
+    });
+  });
+
   app.addHook('onRequest', guardHook(ctx, options.apiKey));
 
   app.addHook('onResponse', async (request, reply) => {
@@ -221,6 +235,8 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
       });
     });
   }
+
+  registerTranscriptions(app, ctx);
 
   return app;
 }
