@@ -75,7 +75,7 @@ export function requestBody(
   if (mode === 'chat') body.messages = batch.messages.map(toWireMessage);
   else {
     // A plain prompt has nowhere to put an image or a clip: refused, never dropped.
-    assertMediaAccepted(batch.messages, 'remote runner (completion mode)');
+    assertMediaAccepted(batch.messages, 'remote (completion mode)');
     body.prompt = completionPrompt(batch.messages);
   }
   if (sampling.maxTokens !== undefined) body.max_tokens = sampling.maxTokens;
