@@ -309,8 +309,11 @@ class _EngineState:
         if not media:
             return text
         data = _media.multi_modal_data(media)
+        processor = self.processor()
         for kind, items in data.items():
-            placed = text.count(_media.PLACEHOLDERS[kind])
+            # Gemma4Processor.image_token / audio_token (from its tokenizer), else Gemma 4's own spelling.
+            token = getattr(processor, f"{kind}_token", None) if processor else None
+            placed = text.count(token if isinstance(token, str) and token else _media.PLACEHOLDERS[kind])
             if placed != len(items):
                 raise _media.MediaError(f"the chat template placed {placed} {kind} placeholder(s) for {len(items)} {kind}(s)")
         return {"prompt": text, "multi_modal_data": data}
