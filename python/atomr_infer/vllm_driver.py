@@ -16,6 +16,19 @@ import sys
 import time
 import traceback
 
+def _load_sibling(name):
+    # Loaded by path, like this file (the bridge imports it by path; no package on sys.path).
+    import importlib.util  # noqa: PLC0415
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"atomr_infer_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_media = _load_sibling("vllm_media")
+
 _ENGINES = {}
 _NEXT_ENGINE = [0]
 
@@ -161,7 +174,7 @@ def launch(spec_json):
     tokenizer = _tokenizer_of(engine)
     _NEXT_ENGINE[0] += 1
     engine_id = f"e{_NEXT_ENGINE[0]}"
-    _ENGINES[engine_id] = _EngineState(vllm, engine, tokenizer)
+    _ENGINES[engine_id] = _EngineState(vllm, engine, tokenizer, spec["engineArgs"])
     return _ok(
         engineId=engine_id,
         vllmVersion=str(getattr(vllm, "__version__", "unknown")),
@@ -173,13 +186,13 @@ def launch(spec_json):
 
 def _fallback_chat(messages):
     """Gemma's turn format, for tokenizers without a chat template."""
-    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    system = "\n\n".join(_text_of(m["content"]) for m in messages if m["role"] == "system")
     text = ""
     for message in messages:
         if message["role"] == "system":
             continue
         role = "model" if message["role"] == "assistant" else "user"
-        content = message["content"]
+        content = _text_of(message["content"])
         if system and role == "user":
             content, system = f"{system}\n\n{content}", ""
         text += f"<start_of_turn>{role}\n{content}<end_of_turn>\n"
@@ -188,14 +201,24 @@ def _fallback_chat(messages):
     return text + "<start_of_turn>model\n"
 
 
+def _text_of(content):
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content if part.get("type") == "text")
+
+
 def _fold_system(messages):
     """Templates that reject the system role (Gemma 2's does) get it prepended to the first user turn."""
-    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    system = "\n\n".join(_text_of(m["content"]) for m in messages if m["role"] == "system")
     rest = [{"role": "user" if m["role"] == "tool" else m["role"], "content": m["content"]} for m in messages if m["role"] != "system"]
     if system:
         for message in rest:
             if message["role"] == "user":
-                message["content"] = f"{system}\n\n{message['content']}"
+                content = message["content"]
+                if isinstance(content, str):
+                    message["content"] = f"{system}\n\n{content}"
+                else:
+                    message["content"] = [{"type": "text", "text": f"{system}\n\n"}, *content]
                 break
         else:
             rest.insert(0, {"role": "user", "content": system})
@@ -216,11 +239,15 @@ def _structured(vllm, spec):
     raise RuntimeError("this vLLM has no structured outputs (StructuredOutputsParams or GuidedDecodingParams)")
 
 
+
+
 class _EngineState:
-    def __init__(self, vllm, engine, tokenizer):
+    def __init__(self, vllm, engine, tokenizer, engine_args=None):
         self.vllm = vllm
         self.engine = engine
         self.tokenizer = tokenizer
+        self.engine_args = engine_args or {}
+        self._processor = None
         # Our request id -> characters of cumulative text already sent, and the engine's id -> ours.
         self.sent = {}
         self.ours = {}
@@ -229,11 +256,29 @@ class _EngineState:
         self.thinking = set()
         self._thought_markers = None
 
+    def processor(self):
+        """The model's transformers processor (Gemma4Processor), whose chat template places media placeholders;
+        False when transformers cannot load one (then the tokenizer's template, the same Jinja file on Gemma 4)."""
+        if self._processor is None:
+            try:
+                from transformers import AutoProcessor  # noqa: PLC0415
+
+                args = self.engine_args
+                kwargs = {"revision": args["revision"]} if args.get("revision") else {}
+                self._processor = AutoProcessor.from_pretrained(args.get("model"), **kwargs)
+            except Exception:  # noqa: BLE001 - fall back to the tokenizer's template
+                self._processor = False
+        return self._processor
+
     def render(self, add):
         messages = add["messages"]
         if add.get("mode") == "completion":
-            return "\n".join(m["content"] for m in messages)
+            return "\n".join(_text_of(m["content"]) for m in messages)
         tokenizer = self.tokenizer
+        if add.get("media"):
+            processor = self.processor()
+            if processor and getattr(processor, "chat_template", None):
+                tokenizer = processor
         # Gemma 4's template reads `enable_thinking` (it adds <|think|> to the system turn); others ignore it.
         template_kwargs = {"enable_thinking": True} if add.get("thinking") else {}
         if add.get("tools"):
@@ -252,17 +297,39 @@ class _EngineState:
                 if bos and text.startswith(bos):
                     text = text[len(bos) :]
                 return text
+        if add.get("media"):
+            raise _media.MediaError("this model has no chat template to place images or audio in the prompt")
         return _fallback_chat(messages)
+
+    def prompt(self, add):
+        """The engine's prompt: the rendered text, plus multi_modal_data when the request carries media (vLLM's
+        {"prompt", "multi_modal_data"} form), after checking the template placed one placeholder per item."""
+        text = self.render(add)
+        media = add.get("media")
+        if not media:
+            return text
+        data = _media.multi_modal_data(media)
+        processor = self.processor()
+        for kind, items in data.items():
+            # Gemma4Processor.image_token / audio_token (from its tokenizer), else Gemma 4's own spelling.
+            token = getattr(processor, f"{kind}_token", None) if processor else None
+            placed = text.count(token if isinstance(token, str) and token else _media.PLACEHOLDERS[kind])
+            if placed != len(items):
+                raise _media.MediaError(f"the chat template placed {placed} {kind} placeholder(s) for {len(items)} {kind}(s)")
+        return {"prompt": text, "multi_modal_data": data}
 
     def add(self, add, events):
         request_id = add["id"]
         try:
-            prompt = self.render(add)
+            prompt = self.prompt(add)
             params = self.vllm.SamplingParams(**add.get("sampling", {}), **_structured(self.vllm, add.get("structured")))
             engine_id = self.engine.add_request(request_id, prompt, params)
         except Exception as error:  # noqa: BLE001 - one bad request must not fail the others
             _print_traceback(error)
-            events.append({"id": request_id, "text": "", "finish": "error", "error": _describe_error(error)})
+            event = {"id": request_id, "text": "", "finish": "error", "error": _describe_error(error)}
+            if isinstance(error, _media.MediaError):
+                event["error"], event["errorKind"] = str(error), "media"
+            events.append(event)
             return
         self.sent[request_id] = 0
         self.ours[request_id] = request_id

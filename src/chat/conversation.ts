@@ -1,5 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { ExecuteBatch, Message, ResponseFormat, SamplingParams } from '../core/model-runner.js';
+import type {
+  ContentPart,
+  ExecuteBatch,
+  Message,
+  ResponseFormat,
+  SamplingParams,
+} from '../core/model-runner.js';
+
+/** The user's turn: the prompt, with its attached images and audio after it. */
+function userTurn(prompt: string, media: readonly ContentPart[]): Message {
+  return media.length === 0
+    ? { role: 'user', content: prompt }
+    : { role: 'user', content: [{ type: 'text', text: prompt }, ...media] };
+}
 
 /**
  * The messages of one chat. In `chat` mode every turn sends the whole history (system prompt, earlier turns,
@@ -20,15 +33,15 @@ export class Conversation {
     public thinking = false,
   ) {}
 
-  /** The batch for `prompt`, given everything said so far. */
-  batchFor(prompt: string): ExecuteBatch {
+  /** The batch for `prompt` (with `media` attached), given everything said so far. */
+  batchFor(prompt: string, media: readonly ContentPart[] = []): ExecuteBatch {
     const messages: Message[] =
       this.mode === 'completion'
-        ? [{ role: 'user', content: prompt }]
+        ? [userTurn(prompt, media)]
         : [
             ...(this.system ? [{ role: 'system' as const, content: this.system }] : []),
             ...this.turns,
-            { role: 'user', content: prompt },
+            userTurn(prompt, media),
           ];
     return {
       requestId: `chat-${randomUUID()}`,
@@ -43,9 +56,10 @@ export class Conversation {
   }
 
   /** Remembers a finished (or interrupted: its partial text) answer so the next turn sees it. */
-  commit(prompt: string, answer: string): void {
+  commit(prompt: string, answer: string, media: readonly ContentPart[] = []): void {
     if (this.mode === 'completion') return;
-    this.turns.push({ role: 'user', content: prompt }, { role: 'assistant', content: answer });
+    // The media stay in the history: a follow-up question is about the same picture.
+    this.turns.push(userTurn(prompt, media), { role: 'assistant', content: answer });
   }
 
   reset(): void {

@@ -11,6 +11,7 @@ export const ENV = {
   cpuOffloadGb: 'ATOMR_INFER_GEMMA_CPU_OFFLOAD_GB',
   python: 'ATOMR_INFER_PYTHON',
   ggufOverride: 'ATOMR_INFER_GEMMA_GGUF',
+  media: 'ATOMR_INFER_GEMMA_MEDIA',
 } as const;
 
 /** Variables read outside the settings resolver, listed in `--help` beside the ones above. */

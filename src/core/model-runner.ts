@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import type { AudioFormat, ImageMediaType, MediaKind } from './media.js';
 
 /**
  * The ModelRunner seam: every back-end (llama.cpp, vLLM, a remote OpenAI-compatible endpoint) implements this,
@@ -7,7 +8,14 @@ import { UsageError } from './errors.js';
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
-export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; url: string };
+/**
+ * A message part: text, an image (its bytes and media type) or audio (its bytes and format). Media arrive as bytes
+ * whatever their source (a data URL, a fetched URL, a file), checked by core/media.ts, so every runner gets one shape.
+ */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; data: Uint8Array; mediaType: ImageMediaType }
+  | { type: 'audio'; data: Uint8Array; format: AudioFormat };
 
 export interface Message {
   role: Role;
@@ -145,6 +153,10 @@ export interface RunnerDescription {
   /** `completion` for base variants: no chat template. */
   mode: 'chat' | 'completion';
   contextSize?: number;
+  /**
+   * The media this runner can give the model (callers check before sending); absent or empty: text only.
+   */
+  media?: readonly MediaKind[];
 }
 
 export interface ModelRunner {
@@ -193,19 +205,54 @@ export function messageText(message: Message): string {
     .join('');
 }
 
+/** The media kinds a message list carries, in order of first appearance. */
+export function mediaKinds(messages: readonly Message[]): MediaKind[] {
+  const kinds = new Set<MediaKind>();
+  for (const message of messages) {
+    if (typeof message.content === 'string') continue;
+    for (const part of message.content) if (part.type !== 'text') kinds.add(part.type);
+  }
+  return [...kinds];
+}
+
+/** Where the media a runner cannot take can go instead: the runtimes that give Gemma 4 images and audio. */
+export const MEDIA_RUNTIME_HINT =
+  'images and audio need the vLLM runtime (--runtime vllm) or a remote endpoint (--runtime remote --endpoint URL)';
+
 /**
- * Local runners take text only (the GGUF/vLLM paths here have no vision wiring): refuse image parts with a
- * clear error rather than answering a question about a picture the model never saw.
+ * Refuses media the runner cannot give the model (`accepts`: what describe() says), naming the part, rather than
+ * answering a question about a picture the model never saw. Every caller runs it before sending, and runners
+ * run it again on what they receive.
  */
-export function assertTextOnly(messages: readonly Message[], runnerName: string): void {
+export function assertMediaAccepted(
+  messages: readonly Message[],
+  runnerName: string,
+  accepts: readonly MediaKind[] = [],
+): void {
   for (const [index, message] of messages.entries()) {
     if (typeof message.content === 'string') continue;
-    const other = message.content.find((part) => part.type !== 'text');
-    if (other) {
-      throw new UsageError(
-        `messages[${index}] contains an ${other.type} part: the ${runnerName} runner accepts text content only`,
-        { code: 'unsupported_content' },
-      );
-    }
+    const other = message.content.find((part) => part.type !== 'text' && !accepts.includes(part.type));
+    if (other && other.type !== 'text') throw mediaRefusal(index, other.type, runnerName, accepts);
   }
 }
+
+/** The one refusal of a media part a runner cannot take (see assertMediaAccepted). */
+export function mediaRefusal(
+  index: number,
+  kind: MediaKind,
+  runnerName: string,
+  accepts: readonly MediaKind[],
+): UsageError {
+  const takes = accepts.length === 0 ? 'text only' : `text and ${accepts.join(' and ')} only`;
+  return new UsageError(
+    `messages[${index}] contains an ${kind} part: the ${runnerName} runner accepts ${takes}`,
+    { code: 'unsupported_content', hint: MEDIA_RUNTIME_HINT },
+  );
+}
+
+/** How runners name themselves in messages. */
+export const RUNTIME_NAMES: Record<RuntimeKind, string> = {
+  'llama-cpp': 'llama.cpp',
+  vllm: 'vLLM',
+  remote: 'remote',
+};

@@ -15,6 +15,8 @@ export interface VllmReadyConfig {
   enforce_eager: true;
   max_num_seqs: number;
   cpu_offload_gb: number;
+  /** Text-only provisioning: `{image: 0, audio: 0, video: 0}` (no encoder profiling); absent: multimodal. */
+  limit_mm_per_prompt?: Record<string, number>;
 }
 
 export interface LlamaCppReadyConfig {

@@ -33,7 +33,15 @@ export interface Settings {
   readonly python: string;
   /** `ATOMR_INFER_GEMMA_GGUF`: `hf:<repo>[:<quant>]`, `hf:<repo>/<file>` or a local path. */
   readonly ggufOverride: string | undefined;
+  /**
+   * vLLM: `multimodal` (images and audio; the encoders are profiled at start-up and need GPU memory) or
+   * `text-only` (limit_mm_per_prompt 0 for every modality: vLLM skips the encoders' profiling).
+   */
+  readonly media: MediaChoice;
 }
+
+export const MEDIA_CHOICES = ['multimodal', 'text-only'] as const;
+export type MediaChoice = (typeof MEDIA_CHOICES)[number];
 
 export { ENV };
 
@@ -44,6 +52,7 @@ export interface SettingFlags {
   deployment?: string | undefined;
   maxLen?: string | number | undefined;
   gpuUtil?: string | number | undefined;
+  media?: string | undefined;
 }
 
 const FLAG_NAMES: Partial<Record<keyof Settings, string>> = {
@@ -52,6 +61,7 @@ const FLAG_NAMES: Partial<Record<keyof Settings, string>> = {
   deployment: '--deployment',
   maxModelLen: '--ctx',
   gpuMemoryUtilization: '--gpu-util',
+  media: '--media',
 };
 
 /**
@@ -120,6 +130,10 @@ const PARSERS = {
     parse: (text: string) => text.trim() || undefined,
     accepted: 'a path to a Python interpreter',
   },
+  media: {
+    parse: (text: string) => oneOf(MEDIA_CHOICES, text.trim().toLowerCase()),
+    accepted: `one of ${MEDIA_CHOICES.join(', ')}`,
+  },
   ggufOverride: {
     parse: (text: string) => text.trim() || undefined,
     accepted: 'hf:<repo>[:<quant>], hf:<repo>/<file>.gguf or a path',
@@ -184,6 +198,7 @@ export function resolveSettings(env: NodeJS.ProcessEnv = process.env, flags: Set
   const offload = pick('cpuOffloadGb', env, undefined);
   const python = pick('python', env, undefined);
   const gguf = pick('ggufOverride', env, undefined);
+  const media = pick('media', env, flags.media);
 
   return {
     auto: auto ? parseWith('auto', auto) : 'on',
@@ -195,5 +210,6 @@ export function resolveSettings(env: NodeJS.ProcessEnv = process.env, flags: Set
     cpuOffloadGb: offload ? parseWith('cpuOffloadGb', offload) : undefined,
     python: python ? parseWith('python', python) : 'python3',
     ggufOverride: gguf ? parseWith('ggufOverride', gguf) : undefined,
+    media: media ? parseWith('media', media) : 'multimodal',
   };
 }

@@ -26,7 +26,7 @@ export function vramCheck(facts: MachineFacts, settings: Settings, weights: Weig
   const variant = getVariant(settings.model);
   const util = settings.gpuMemoryUtilization;
   const planFor = (totalGiB: number): VllmMemoryPlan =>
-    vllmMemoryPlan(variant, weights.vllm.sizeGiB, totalGiB, util, settings.maxModelLen);
+    vllmMemoryPlan(variant, weights.vllm.sizeGiB, totalGiB, util, settings.maxModelLen, settings.media);
   const fail = (value: string, reason: string, hint?: string): VramAssessment => ({
     check: { name: 'vram', ok: false, value, reason, ...(hint ? { hint } : {}), runtime: 'vllm' },
   });
@@ -81,6 +81,7 @@ export function vramCheck(facts: MachineFacts, settings: Settings, weights: Weig
         total,
         util,
         settings.maxModelLen,
+        settings.media,
       );
       return other.cpuOffloadGiB !== undefined && reserved <= free;
     });

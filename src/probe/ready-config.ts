@@ -1,6 +1,6 @@
 import type { Settings } from '../core/settings.js';
 import { getVariant } from '../core/catalog.js';
-import { VLLM_MAX_NUM_SEQS, vllmMemoryPlan } from './requirements.js';
+import { TEXT_ONLY_MM_LIMITS, VLLM_MAX_NUM_SEQS, vllmMemoryPlan } from './requirements.js';
 import { threadCountFor } from '../core/cpu-threads.js';
 import type { LlamaCppReadyConfig, VllmReadyConfig } from '../core/ready-config.js';
 import type { GpuInfo } from './types.js';
@@ -22,6 +22,7 @@ export function derivedCpuOffloadGiB(settings: Settings, weightsGiB: number, gpu
     gpu.totalGiB ?? 0,
     settings.gpuMemoryUtilization,
     settings.maxModelLen,
+    settings.media,
   );
   return plan.cpuOffloadGiB ?? Math.ceil((plan.weightsGiB - plan.residentGiB) * 100) / 100;
 }
@@ -36,6 +37,7 @@ export function vllmReadyConfig(settings: Settings, weights: WeightsFacts, gpu: 
     enforce_eager: true,
     max_num_seqs: VLLM_MAX_NUM_SEQS,
     cpu_offload_gb: settings.cpuOffloadGb ?? derivedCpuOffloadGiB(settings, weights.vllm.sizeGiB, gpu),
+    ...(settings.media === 'text-only' ? { limit_mm_per_prompt: { ...TEXT_ONLY_MM_LIMITS } } : {}),
   };
 }
 

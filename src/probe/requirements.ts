@@ -30,7 +30,18 @@ export const VLLM_MAX_NUM_SEQS = 16;
  * and audio towers), and the logits of the 262,144-token vocabulary. 1–2 GiB at default settings: the upper end,
  * so the probe rather says "does not fit" than promises a start vLLM refuses.
  */
-export const VLLM_ACTIVATION_PEAK_GIB = 2;
+export const VLLM_ACTIVATION_PEAK_GIB = 1.5;
+
+/**
+ * The share of that peak a multimodal start adds: vLLM profiles the vision and audio encoders on a dummy batch of
+ * the largest item (an image of 280–1120 soft tokens, 30 s of audio) and sizes the encoder cache. Text-only
+ * provisioning sets limit_mm_per_prompt to 0 for every modality, which skips it. (The towers' weights, ≈0.15 B
+ * vision + ≈0.3 B audio parameters in BF16, are in the safetensors bytes and the resident share either way.)
+ */
+export const VLLM_ENCODER_PROFILE_GIB = 0.5;
+
+/** What text-only provisioning gives vLLM as `limit_mm_per_prompt`. */
+export const TEXT_ONLY_MM_LIMITS = { image: 0, audio: 0, video: 0 } as const;
 
 /** Memory that is not torch's (non_torch_increase): the CUDA context, cuBLAS workspaces, NCCL; 0.5–1 GiB. */
 export const VLLM_NON_TORCH_GIB = 1;
@@ -76,10 +87,12 @@ export function vllmMemoryPlan(
   totalGiB: number,
   util: number,
   maxModelLen: number = GEMMA_CONTEXT_LENGTH,
+  media: 'multimodal' | 'text-only' = 'multimodal',
 ): VllmMemoryPlan {
   const kvCacheGiB = bytesToGiB(maxModelLen * variant.kvBytesPerToken + variant.slidingKvBytes);
   const residentGiB = Math.min(weightsGiB, bytesToGiB(variant.gpuResidentBytes));
-  const rest = VLLM_ACTIVATION_PEAK_GIB + VLLM_NON_TORCH_GIB + kvCacheGiB;
+  const activationGiB = VLLM_ACTIVATION_PEAK_GIB + (media === 'multimodal' ? VLLM_ENCODER_PROFILE_GIB : 0);
+  const rest = activationGiB + VLLM_NON_TORCH_GIB + kvCacheGiB;
   const budgetGiB = util * totalGiB;
   const needGiB = weightsGiB + rest;
   const minNeedGiB = residentGiB + rest;
@@ -94,7 +107,7 @@ export function vllmMemoryPlan(
   return {
     weightsGiB,
     residentGiB,
-    activationGiB: VLLM_ACTIVATION_PEAK_GIB,
+    activationGiB,
     nonTorchGiB: VLLM_NON_TORCH_GIB,
     kvCacheGiB,
     maxModelLen,

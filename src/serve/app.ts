@@ -1,14 +1,16 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ZodType } from 'zod';
 import { AtomrError } from '../core/errors.js';
-import type { ExecuteBatch } from '../core/model-runner.js';
+import { RUNTIME_NAMES, mediaRefusal, type ExecuteBatch } from '../core/model-runner.js';
 import { redactSecrets } from '../core/secrets.js';
 import { clientErrorHandler } from './client-error.js';
 import type { ServeContext } from './context.js';
 import { runGeneration } from './generate.js';
+import { TRANSCRIPTIONS_PATH, readTranscriptionBody, registerTranscriptions } from './transcriptions.js';
 import { guardHook, isAuthorized, refuseUnauthorized } from './guard.js';
 import { createLogStream, type LogFormat, type LogLevel, type LogSink } from './logging.js';
 import { httpErrorFor } from './http-errors.js';
+import type { MediaOptions } from './media-parts.js';
 import { errorBody, newResponseMeta, type Endpoint, type OpenAiErrorBody } from './openai-format.js';
 import {
   chatRequestSchema,
@@ -16,6 +18,7 @@ import {
   describeIssue,
   messagesFrom,
   promptFrom,
+  requestedMedia,
   responseFormatFrom,
   thinkingFrom,
   toolsFrom,
@@ -35,6 +38,8 @@ export interface ServeAppOptions {
   /** Largest accepted request body in bytes (413 beyond). */
   bodyLimit?: number;
   log?: { level: LogLevel; format: LogFormat; sink?: LogSink };
+  /** Whether and where `image_url` http(s) URLs are fetched (`--allow-remote-media`); default: never. */
+  media?: MediaOptions;
 }
 
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -49,7 +54,12 @@ interface GenerationRoute<T extends ChatRequest | CompletionRequest> {
   schema: ZodType<T>;
   input: (
     body: T,
-  ) => Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat' | 'thinking' | 'tools' | 'toolChoice'>;
+    media: MediaOptions,
+  ) => Promise<
+    Pick<ExecuteBatch, 'messages' | 'mode' | 'responseFormat' | 'thinking' | 'tools' | 'toolChoice'>
+  >;
+  /** The media kinds the body carries, checked against the runner's describe() before any is decoded. */
+  media?: (body: T) => { index: number; kind: 'image' | 'audio' }[];
 }
 
 function generationRoute<T extends ChatRequest | CompletionRequest>(
@@ -63,18 +73,22 @@ const GENERATION_ROUTES = [
     path: '/v1/chat/completions',
     endpoint: 'chat',
     schema: chatRequestSchema,
-    input: (body) => ({
-      messages: messagesFrom(body),
+    input: async (body, media) => ({
+      messages: await messagesFrom(body, media),
       ...responseFormatFrom(body),
       ...thinkingFrom(body),
       ...toolsFrom(body),
     }),
+    media: requestedMedia,
   }),
   generationRoute({
     path: '/v1/completions',
     endpoint: 'completion',
     schema: completionRequestSchema,
-    input: (body) => ({ messages: [{ role: 'user', content: promptFrom(body) }], mode: 'completion' }),
+    input: async (body) => ({
+      messages: [{ role: 'user', content: promptFrom(body) }],
+      mode: 'completion',
+    }),
   }),
 ];
 
@@ -111,6 +125,19 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
     if (text.trim() === '') return done(emptyBodyError(), undefined);
     // Typed as possibly async; with a callback it answers through `done` (the return value carries nothing).
     void parseJson(request, text, (error, value) => {
+      if (error)
+        done(bodyError('the request body is not valid JSON', 'FST_ERR_CTP_INVALID_JSON_BODY'), undefined);
+      else done(null, value);
+    });
+  });
+
+  // The transcription route takes a multipart form (bytes); a form sent anywhere else is read as before.
+  app.addContentTypeParser(/^multipart\/form-data/i, { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (request.routeOptions.url === TRANSCRIPTIONS_PATH) {
+      return done(null, readTranscriptionBody(bytes, request.headers['content-type']));
+    }
+    void parseJson(request, bytes.toString('utf8'), (error, value) => {
       if (error)
         done(bodyError('the request body is not valid JSON', 'FST_ERR_CTP_INVALID_JSON_BODY'), undefined);
       else done(null, value);
@@ -184,6 +211,15 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
       if ('error' in parsed) return replyError(reply, 400, parsed.error);
       const body = parsed.data;
       if (!ctx.serves(body.model)) return replyError(reply, 404, unknownModel(body.model, ctx));
+      // What the runner cannot take is refused before any media is decoded or fetched.
+      const description = ctx.runner?.describe();
+      for (const { index, kind } of route.media?.(body) ?? []) {
+        const accepts = description?.media ?? [];
+        if (description && !accepts.includes(kind)) {
+          throw mediaRefusal(index, kind, RUNTIME_NAMES[description.runtime], accepts);
+        }
+      }
+      const input = await route.input(body, options.media ?? { remote: 'off' });
       const meta = newResponseMeta(route.endpoint, ctx.model.id);
       return runGeneration(ctx, request, reply, {
         meta,
@@ -192,13 +228,15 @@ export function buildServeApp(ctx: ServeContext, options: ServeAppOptions = {}):
         batch: {
           requestId: meta.id,
           model: ctx.model.id,
-          ...route.input(body),
+          ...input,
           sampling: samplingFrom(body),
           stream: body.stream === true,
         },
       });
     });
   }
+
+  registerTranscriptions(app, ctx);
 
   return app;
 }

@@ -53,6 +53,7 @@ async function serveUntilStopped(
     maxQueue: options.maxQueue,
     apiKey: options.apiKey,
     bodyLimit: options.bodyLimit,
+    media: { remote: options.remoteMedia },
     shutdownGraceMs: options.shutdownGraceMs,
     log: { level: options.logLevel, format: options.logFormat },
   });

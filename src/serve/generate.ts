@@ -24,6 +24,8 @@ export interface Generation {
   batch: ExecuteBatch;
   stream: boolean;
   includeUsage: boolean;
+  /** Answers a non-streamed generation in another shape than a completion (the transcription route). */
+  respond?: (text: string, usage: TokenUsage | undefined) => Promise<void>;
 }
 
 export async function runGeneration(
@@ -120,6 +122,10 @@ export async function runGeneration(
       return;
     }
     if (controller.signal.aborted) return abandon(reply);
+    if ((!encoder || !sse) && generation.respond) {
+      await generation.respond(text, usage);
+      return;
+    }
     if (!encoder || !sse) {
       await reply.send(completeResponse(generation.meta, text, finish, usage, thought, toolCalls));
       return;

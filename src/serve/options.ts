@@ -3,6 +3,7 @@ import { ConfigError, UsageError } from '../core/errors.js';
 import { integerRule, parseNumberFlag } from '../core/number-flag.js';
 import { registerSecret } from '../core/secrets.js';
 import type { LogFormat, LogLevel } from './logging.js';
+import type { RemoteMediaPolicy } from './media-parts.js';
 
 /**
  * `atomr-infer serve` flags → validated options, before anything heavy loads: a typo costs milliseconds, and
@@ -22,6 +23,8 @@ export interface ServeFlags {
   bodyLimitMb?: string;
   logFormat?: string;
   logLevel?: string;
+  /** `--allow-remote-media`: true (flag alone), or its value. */
+  allowRemoteMedia?: string | boolean;
 }
 
 export interface ServeCliOptions {
@@ -34,6 +37,8 @@ export interface ServeCliOptions {
   bodyLimit: number;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  /** Whether image_url http(s) URLs are fetched, and from which addresses (serve/media-parts.ts). */
+  remoteMedia: RemoteMediaPolicy;
 }
 
 export const SERVE_DEFAULTS = {
@@ -82,6 +87,7 @@ export function parseServeFlags(
   }
   return {
     host,
+    remoteMedia: remoteMediaPolicy(flags.allowRemoteMedia),
     port: integerFlag('--port', flags.port, 0, 65_535, SERVE_DEFAULTS.port),
     parallel: integerFlag('--parallel', flags.parallel, 1, 64, SERVE_DEFAULTS.parallel),
     maxQueue: integerFlag('--queue', flags.queue, 0, 100_000, SERVE_DEFAULTS.queue),
@@ -99,6 +105,17 @@ export function parseServeFlags(
     logFormat,
     logLevel,
   };
+}
+
+/** `--allow-remote-media` alone: public addresses; `=public` the same; `=any`: private networks too. */
+function remoteMediaPolicy(flag: string | boolean | undefined): RemoteMediaPolicy {
+  if (flag === undefined || flag === false) return 'off';
+  if (flag === true) return 'public';
+  const value = flag.trim().toLowerCase();
+  if (value === 'public' || value === 'any') return value;
+  throw new UsageError(
+    `--allow-remote-media ${JSON.stringify(flag)} is not valid: expected no value, public or any`,
+  );
 }
 
 function pickApiKey(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { AUDIO_FORMATS } from '../core/media.js';
 import type { ContentPart, ExecuteBatch, Message, SamplingParams } from '../core/model-runner.js';
+import { mediaPart, type MediaOptions } from './media-parts.js';
 
 /**
  * Request bodies of the OpenAI API subset `serve` implements. Unknown fields are ignored (clients send
@@ -12,6 +14,11 @@ const imagePart = z.object({
   type: z.literal('image_url'),
   image_url: z.union([z.string(), z.object({ url: z.string() })]),
 });
+/** OpenAI's audio input: base64 bytes and their format. */
+const audioPart = z.object({
+  type: z.literal('input_audio'),
+  input_audio: z.object({ data: z.string(), format: z.enum(AUDIO_FORMATS) }),
+});
 
 /** An assistant message's call, as OpenAI sends it back: the arguments are a JSON string. */
 const toolCallSchema = z.object({
@@ -22,7 +29,7 @@ const toolCallSchema = z.object({
 
 const messageSchema = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
-  content: z.union([z.string(), z.array(z.union([textPart, imagePart])), z.null()]).optional(),
+  content: z.union([z.string(), z.array(z.union([textPart, imagePart, audioPart])), z.null()]).optional(),
   tool_call_id: z.string().optional(),
   tool_calls: z.array(toolCallSchema).max(128).optional(),
 });
@@ -192,32 +199,48 @@ export function samplingFrom(request: ChatRequest | CompletionRequest): Sampling
   return sampling;
 }
 
-export function messagesFrom(request: ChatRequest): Message[] {
-  return request.messages.map((message): Message => {
+/** The media kinds of a chat request's parts, each with where it is (`messages[0].content[1]`). */
+export function requestedMedia(request: ChatRequest): { index: number; kind: 'image' | 'audio' }[] {
+  const found: { index: number; kind: 'image' | 'audio' }[] = [];
+  for (const [index, message] of request.messages.entries()) {
+    if (!Array.isArray(message.content)) continue;
+    for (const part of message.content) {
+      if (part.type !== 'text') found.push({ index, kind: part.type === 'image_url' ? 'image' : 'audio' });
+    }
+  }
+  return found;
+}
+
+/** Messages for the runner; media parts become bytes (data URLs decoded, URLs fetched when allowed), checked. */
+export async function messagesFrom(request: ChatRequest, media: MediaOptions): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (const [index, message] of request.messages.entries()) {
     const role = message.role === 'developer' ? 'system' : message.role;
-    const content: Message['content'] =
-      message.content == null || typeof message.content === 'string'
-        ? (message.content ?? '')
-        : message.content.map((part): ContentPart =>
-            part.type === 'text'
-              ? { type: 'text', text: part.text }
-              : {
-                  type: 'image_url',
-                  url: typeof part.image_url === 'string' ? part.image_url : part.image_url.url,
-                },
-          );
+    let content: Message['content'];
+    if (message.content == null || typeof message.content === 'string') content = message.content ?? '';
+    else {
+      content = [];
+      for (const [at, part] of message.content.entries()) {
+        content.push(
+          part.type === 'text'
+            ? ({ type: 'text', text: part.text } satisfies ContentPart)
+            : await mediaPart(part, `messages[${index}].content[${at}]`, media),
+        );
+      }
+    }
     const toolCalls = message.tool_calls?.map((call) => ({
       id: call.id,
       name: call.function.name,
       arguments: call.function.arguments,
     }));
-    return {
+    messages.push({
       role,
       content,
       ...(message.tool_call_id === undefined ? {} : { toolCallId: message.tool_call_id }),
       ...(toolCalls && toolCalls.length > 0 ? { toolCalls } : {}),
-    };
-  });
+    });
+  }
+  return messages;
 }
 
 /**

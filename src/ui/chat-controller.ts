@@ -2,6 +2,8 @@ import type { ModelRunner, RunnerDescription } from '../core/model-runner.js';
 import { isAtomrError } from '../core/errors.js';
 import type { Conversation } from '../chat/conversation.js';
 import { streamTurn, TurnMeter, type TurnStats } from '../chat/stream-turn.js';
+import type { Attachment } from '../chat/attachments.js';
+import { attachFromCommand } from './attach-command.js';
 import type { HistoryItem, HistoryItemInput } from './history.js';
 import { splitSettled } from './split-answer.js';
 
@@ -93,6 +95,9 @@ export class ChatController {
   /** When the last frame started drawing: the next one is due a frame gap after it, not after its cost. */
   private lastFrameAt = 0;
   private readonly contextSize: number | undefined;
+  private readonly description: RunnerDescription;
+  /** Files attached with /image and /audio, sent with the next prompt. */
+  private attachments: Attachment[] = [];
 
   constructor(
     private readonly runner: ModelRunner,
@@ -105,6 +110,7 @@ export class ChatController {
     this.now = options.now;
     this.renderBudget = options.renderBudget ?? RENDER_BUDGET;
     this.contextSize = description.contextSize;
+    this.description = description;
     const history: HistoryItem[] = [this.withId({ kind: 'header', description })];
     if (conversation.mode === 'completion') {
       history.push(
@@ -204,6 +210,17 @@ export class ChatController {
             : 'Thinking off.',
         });
         return 'command';
+      case '/image':
+      case '/audio': {
+        const kind = name === '/image' ? 'image' : 'audio';
+        void attachFromCommand(kind, text.slice(name.length), this.description).then(
+          ({ attachment, notice }) => {
+            if (attachment) this.attachments.push(attachment);
+            this.append(notice);
+          },
+        );
+        return 'command';
+      }
       case '/reset':
         if (this.running) {
           this.append({
@@ -214,6 +231,7 @@ export class ChatController {
           return 'command';
         }
         this.conversation.reset();
+        this.attachments = [];
         this.append({ kind: 'notice', tone: 'info', text: 'Conversation reset: the model starts fresh.' });
         return 'command';
       default:
@@ -231,8 +249,10 @@ export class ChatController {
     this.abortController = controller;
     const meter = new TurnMeter(this.now);
     this.pending = '';
+    const media = this.attachments.map((attachment) => attachment.part);
+    this.attachments = [];
     // Start generating first: the prompt is evaluated (natively) while React draws the prompt line.
-    const turn = streamTurn(this.runner, this.conversation.batchFor(prompt), {
+    const turn = streamTurn(this.runner, this.conversation.batchFor(prompt, media), {
       signal: controller.signal,
       meter,
       onDelta: (delta) => {
@@ -262,7 +282,7 @@ export class ChatController {
       const result = await turn;
       stats = result;
       // The model sees what the user saw, interrupted answers included.
-      this.conversation.commit(prompt, result.text);
+      this.conversation.commit(prompt, result.text, media);
     } catch (error) {
       failure = isAtomrError(error) ? error.message : error instanceof Error ? error.message : String(error);
     } finally {

@@ -32,6 +32,8 @@ export type HistoryItemInput = HistoryItem extends infer T
 export const SLASH_COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['/help', 'show this help'],
   ['/think', 'let the model think before it answers (toggles; also --think)'],
+  ['/image <path>', 'attach a PNG, JPEG, WebP or GIF to the next prompt (vLLM or a remote endpoint)'],
+  ['/audio <path>', 'attach WAV or MP3 audio, up to 30 s, to the next prompt (vLLM or a remote endpoint)'],
   ['/reset', 'forget the conversation so far (the model starts fresh)'],
   ['/exit', 'leave (also Ctrl-D, or Ctrl-C on an empty prompt)'],
 ];

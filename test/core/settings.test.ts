@@ -26,6 +26,7 @@ describe('defaults', () => {
       cpuOffloadGb: undefined,
       python: 'python3',
       ggufOverride: undefined,
+      media: 'multimodal',
     });
   });
 });

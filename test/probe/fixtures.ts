@@ -74,7 +74,7 @@ export function weights(
 
 export function settings(
   env: NodeJS.ProcessEnv = {},
-  flags: { model?: string; runtime?: string } = {},
+  flags: { model?: string; runtime?: string; media?: string } = {},
 ): Settings {
   return resolveSettings(env, flags);
 }

@@ -27,6 +27,15 @@ describe('serve flags', () => {
     expect(() => parseServeFlags(flags, {}, false)).toThrow(message);
   });
 
+  it('fetches no media URLs unless --allow-remote-media (public addresses; =any for private ones too)', () => {
+    expect(parseServeFlags({}, {}, false).remoteMedia).toBe('off');
+    expect(parseServeFlags({ allowRemoteMedia: true }, {}, false).remoteMedia).toBe('public');
+    expect(parseServeFlags({ allowRemoteMedia: 'any' }, {}, false).remoteMedia).toBe('any');
+    expect(() => parseServeFlags({ allowRemoteMedia: 'all' }, {}, false)).toThrow(
+      '--allow-remote-media "all" is not valid: expected no value, public or any',
+    );
+  });
+
   it('takes the key from ATOMR_INFER_API_KEY, and --api-key wins', () => {
     expect(parseServeFlags({}, { ATOMR_INFER_API_KEY: 'env-key-123456' }, false).apiKey).toBe(
       'env-key-123456',

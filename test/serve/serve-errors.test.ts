@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWav } from '../helpers/media.js';
 import { MODEL_ID, eventually, startTinyServer, type TestServer } from './helpers.js';
 
 /** Bad requests, auth and client disconnects against `serve` over the real llama.cpp runner. */
@@ -95,9 +96,36 @@ describe('serve: invalid requests', () => {
         type: 'invalid_request_error',
         code: 'unsupported_content',
       });
-      expect(error.message).toContain('messages[0] contains an image_url part');
+      expect(error.message).toBe(
+        'messages[0] contains an image part: the llama.cpp runner accepts text only',
+      );
     },
   );
+
+  it('a transcription on the text-only llama.cpp runner → 400 naming the runtimes that hear audio', async () => {
+    const form = new FormData();
+    form.append('model', MODEL_ID);
+    form.append('file', new Blob([makeWav(0.2)]), 'clip.wav');
+    const response = await fetch(`${t.server.url}/v1/audio/transcriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}` },
+      body: form,
+    });
+    const error = await errorOf(response);
+    expect(error).toMatchObject({ status: 400, code: 'unsupported_content' });
+    expect(error.message).toBe('file: the llama.cpp runner does not take audio, so it cannot transcribe');
+  });
+
+  it('a form sent to the chat route is still read as JSON (400 invalid_json)', async () => {
+    const form = new FormData();
+    form.append('model', MODEL_ID);
+    const response = await fetch(`${t.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}` },
+      body: form,
+    });
+    expect(await errorOf(response)).toMatchObject({ status: 400, code: 'invalid_json' });
+  });
 
   it('an unknown model → 404 model_not_found, through the OpenAI client too', async () => {
     const error = await errorOf(await post('/v1/chat/completions', chatBody({ model: 'gpt-4o' })));

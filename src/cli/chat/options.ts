@@ -1,4 +1,5 @@
 import { UsageError } from '../../core/errors.js';
+import type { MediaKind } from '../../core/media.js';
 import type { ResponseFormat, SamplingParams } from '../../core/model-runner.js';
 import { readJsonSchemaFlag } from './json-schema-flag.js';
 import { parseNumberFlag, type NumberRule } from '../../core/number-flag.js';
@@ -18,6 +19,9 @@ export interface ChatFlags extends TargetFlags {
   jsonSchema?: string;
   /** `--think`: the model thinks before it answers. */
   think?: boolean;
+  /** `--image <path>` / `--audio <path>`, each repeatable: attached to the one prompt. */
+  image?: string[];
+  audio?: string[];
 }
 
 /** Validated chat options: the target flags, plus what only chat has. */
@@ -30,6 +34,8 @@ export interface ChatOptions extends TargetOptions {
   /** `--think`. */
   think: boolean;
   sampling: SamplingParams;
+  /** `--image` / `--audio` files, in the order given (images first). */
+  attachments: { kind: MediaKind; path: string }[];
 }
 
 const MAX_UINT32 = 4_294_967_295;
@@ -93,5 +99,9 @@ export function parseChatOptions(flags: ChatFlags): ChatOptions {
     prompt: flags.prompt,
     json: flags.json === true,
     sampling,
+    attachments: [
+      ...(flags.image ?? []).map((path) => ({ kind: 'image' as const, path })),
+      ...(flags.audio ?? []).map((path) => ({ kind: 'audio' as const, path })),
+    ],
   };
 }

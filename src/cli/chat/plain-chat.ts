@@ -1,4 +1,4 @@
-import type { ModelRunner, RunnerDescription } from '../../core/model-runner.js';
+import type { ContentPart, ModelRunner, RunnerDescription } from '../../core/model-runner.js';
 import type { Conversation } from '../../chat/conversation.js';
 import { contextFullNote, formatStats } from '../../chat/format-stats.js';
 import { streamTurn, type TurnResult } from '../../chat/stream-turn.js';
@@ -41,7 +41,7 @@ export async function runPlainChat(
   description: RunnerDescription,
   conversation: Conversation,
   prompt: string,
-  options: { json: boolean; signal: AbortSignal },
+  options: { json: boolean; signal: AbortSignal; media?: readonly ContentPart[] },
   io: PlainChatIo,
 ): Promise<TurnResult> {
   const write = options.json
@@ -53,7 +53,7 @@ export async function runPlainChat(
     ? (delta: string) => io.stdout.write(`${JSON.stringify({ type: 'thought', text: delta })}\n`)
     : (delta: string) => io.stderr.write(dim ? `\x1b[2m${delta}\x1b[22m` : delta);
   let thinking = false;
-  const result = await streamTurn(runner, conversation.batchFor(prompt), {
+  const result = await streamTurn(runner, conversation.batchFor(prompt, options.media), {
     signal: options.signal,
     onDelta: (delta) => {
       if (thinking && !options.json) io.stderr.write('\n');

@@ -7,6 +7,7 @@ import { StopSignals } from '../../core/stop-signals.js';
 import { parseChatOptions, type ChatFlags, type ChatOptions } from './options.js';
 import { runPlainChat } from './plain-chat.js';
 import { readPrompt } from './read-prompt.js';
+import { assertRunnerTakes, readAttachment } from '../../chat/attachments.js';
 import { resolveTarget } from '../target/resolve.js';
 
 export interface ChatContext {
@@ -44,8 +45,20 @@ async function chatSession(options: ChatOptions, context: ChatContext, stop: Sto
       hint: 'e.g. atomr-infer chat --json-schema answer.json --prompt "…"',
     });
   }
+  if (interactive && options.attachments.length > 0) {
+    throw new UsageError(
+      '--image and --audio are for one answer: give the prompt with --prompt or on stdin',
+      {
+        hint: 'in the interactive chat, attach files with /image <path> and /audio <path>',
+      },
+    );
+  }
   // Read (and validate) the prompt before paying for a model load; a signal while stdin is still open stops here.
   const prompt = interactive ? undefined : await untilStopped(readPrompt(options.prompt, stdin), stop);
+  // Attachments too: a missing or broken file costs milliseconds, not a model load.
+  const attachments = await Promise.all(
+    options.attachments.map(({ kind, path }) => readAttachment(kind, path, `--${kind} ${path}`)),
+  );
   // A catalog model not cached yet is downloaded here, with pull's progress on stderr; a signal stops it.
   const target = await resolveTarget(options, { env, parallel: 1, signal: stop.signal, command: 'chat' });
 
@@ -57,6 +70,8 @@ async function chatSession(options: ChatOptions, context: ChatContext, stop: Sto
   try {
     if (stop.signal.aborted) throw stop.interrupted('interrupted while the model was loading');
     const description = runner.describe();
+    for (const { kind, path } of options.attachments)
+      assertRunnerTakes(description, kind, `--${kind} ${path}`);
     const mode = target.mode ?? description.mode;
     if (mode === 'completion' && !interactive) {
       stderr.write(`atomr-infer: ${target.label} is a base model: completion mode (no chat template)\n`);
@@ -96,7 +111,7 @@ async function chatSession(options: ChatOptions, context: ChatContext, stop: Sto
       { ...description, model: target.label },
       conversation,
       prompt,
-      { json: options.json, signal: stop.signal },
+      { json: options.json, signal: stop.signal, media: attachments.map((attachment) => attachment.part) },
       { stdout, stderr },
     );
     if (result.finishReason === 'abort') context.setExitCode(stop.exitCode ?? ExitCode.Interrupted);

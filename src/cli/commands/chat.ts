@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import type { ChatFlags } from '../chat/options.js';
 import { addTargetOptions } from '../target/flags.js';
 
+/** Repeatable flags: every occurrence, in order. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 export function registerChatCommand(program: Command, setExitCode: (code: number) => void): void {
   const chat = program
     .command('chat')
@@ -11,6 +14,18 @@ export function registerChatCommand(program: Command, setExitCode: (code: number
   addTargetOptions(chat, 'chat')
     .option('-s, --system <text>', 'system prompt (chat mode only)')
     .option('-p, --prompt <text>', 'answer this one prompt on stdout and exit (stdin is read when piped)')
+    .option(
+      '--image <path>',
+      'attach a PNG, JPEG, WebP or GIF to the prompt (repeatable; vLLM or remote)',
+      collect,
+      [],
+    )
+    .option(
+      '--audio <path>',
+      'attach WAV or MP3 audio, up to 30 s, to the prompt (repeatable; vLLM or remote)',
+      collect,
+      [],
+    )
     .option(
       '--max-tokens <n>',
       'stop after n generated tokens (1–1048576); an answer also stops when prompt + answer fill the context (--ctx)',

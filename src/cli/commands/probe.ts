@@ -6,6 +6,7 @@ import { ExitCode } from '../../core/exit-codes.js';
 interface ProbeFlags {
   model?: string;
   runtime?: string;
+  media?: string;
   json?: boolean;
 }
 
@@ -18,6 +19,7 @@ export function registerProbeCommand(program: Command, setExitCode: (code: numbe
       `Gemma variant: ${VARIANT_IDS.join(', ')} (default ${DEFAULT_MODEL}; env ${ENV.model})`,
     )
     .option('--runtime <runtime>', `auto, vllm or llama-cpp (default auto; env ${ENV.runtime})`)
+    .option('--media <multimodal|text-only>', `vLLM: images and audio, or text only (env ${ENV.media})`)
     .option('--json', 'print one JSON object (the stable schema in README.md) instead of the table')
     .addHelpText(
       'after',
@@ -41,7 +43,7 @@ export function registerProbeCommand(program: Command, setExitCode: (code: numbe
       let settings;
       try {
         const { resolveSettings } = await import('../../core/settings.js');
-        settings = resolveSettings(env, { model: flags.model, runtime: flags.runtime });
+        settings = resolveSettings(env, { model: flags.model, runtime: flags.runtime, media: flags.media });
       } catch (error) {
         controller.abort();
         throw error;

@@ -15,6 +15,10 @@ export function registerProvisionCommand(program: Command, setExitCode: (code: n
       '--runtime <auto|vllm|llama-cpp|remote>',
       'force a runtime (default: ATOMR_INFER_GEMMA_RUNTIME or auto)',
     )
+    .option(
+      '--media <multimodal|text-only>',
+      'vLLM: take images and audio (default), or text only — the encoders are then not profiled at start (env ATOMR_INFER_GEMMA_MEDIA)',
+    )
     .option('-y, --yes', 'do not ask before downloading')
     .option('--json', 'progress events and the outcome as JSON lines on stdout')
     .option(

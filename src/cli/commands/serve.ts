@@ -15,6 +15,10 @@ export function registerServeCommand(program: Command, setExitCode: (code: numbe
     .option('--api-key <key>', 'require "Authorization: Bearer <key>" (prefer ATOMR_INFER_API_KEY)')
     .option('--shutdown-timeout <seconds>', 'on SIGINT/SIGTERM, how long running answers may finish', '10')
     .option('--body-limit-mb <n>', 'largest request body in MiB (413 beyond)', '4')
+    .option(
+      '--allow-remote-media [scope]',
+      'fetch image_url http(s) URLs (public addresses only; "any" also private ones); default: data URLs only',
+    )
     .option('--log-format <json|pretty>', 'log lines on stderr (default: pretty on a terminal, else json)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .addHelpText(

@@ -14,6 +14,8 @@ import { provision, type DownloadQuestion, type ProvisionDeps, type ProvisionOut
 export interface ProvisionFlags {
   model?: string;
   runtime?: string;
+  /** vLLM: `multimodal` or `text-only` (see Settings.media). */
+  media?: string;
   yes?: boolean;
   json?: boolean;
 }
@@ -43,7 +45,7 @@ export async function runProvisionCommand(
   const stderr = context.stderr ?? process.stderr;
   const stdin = context.stdin ?? process.stdin;
   const json = flags.json === true;
-  const settings = resolveSettings(env, { model: flags.model, runtime: flags.runtime });
+  const settings = resolveSettings(env, { model: flags.model, runtime: flags.runtime, media: flags.media });
   const reporter = createPullReporter(reporterMode(json, stderr), { stdout, stderr, label: 'provision' });
   const prompt = { input: stdin, output: stderr };
   // Asked only where a person can answer; elsewhere running `provision` is the consent (scripts, Dockerfiles).

@@ -1,5 +1,5 @@
 import type { ChatHistoryItem, ChatModelResponse } from 'node-llama-cpp';
-import { assertTextOnly, messageText, type Message } from '../../core/model-runner.js';
+import { assertMediaAccepted, messageText, type Message } from '../../core/model-runner.js';
 import { parseToolArguments } from '../../core/tool-calls.js';
 
 /**
@@ -10,7 +10,7 @@ import { parseToolArguments } from '../../core/tool-calls.js';
  * fresh model turn is opened.
  */
 export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
-  assertTextOnly(messages, 'llama.cpp');
+  assertMediaAccepted(messages, 'llama.cpp');
   const results = new Map<string, string>();
   for (const message of messages) {
     if (message.role === 'tool' && message.toolCallId) results.set(message.toolCallId, messageText(message));
@@ -61,6 +61,6 @@ export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
  * with newlines — no chat template, no role names.
  */
 export function toCompletionPrompt(messages: readonly Message[]): string {
-  assertTextOnly(messages, 'llama.cpp');
+  assertMediaAccepted(messages, 'llama.cpp');
   return messages.map(messageText).join('\n');
 }

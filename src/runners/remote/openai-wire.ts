@@ -1,6 +1,8 @@
 import { RuntimeFailure } from '../../core/errors.js';
 import {
+  assertMediaAccepted,
   messageText,
+  type ContentPart,
   type ExecuteBatch,
   type FinishReason,
   type Message,
@@ -14,8 +16,30 @@ import { redactSecrets } from '../../core/secrets.js';
  * and `/completions`, and the streamed chunks back.
  */
 
-type WireContent =
-  string | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[];
+type WirePart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string } }
+  | { type: 'input_audio'; input_audio: { data: string; format: string } };
+
+type WireContent = string | WirePart[];
+
+/** Our parts in OpenAI's shapes: an image as a data URL, audio as base64 `input_audio` (what the endpoint decodes). */
+function toWirePart(part: ContentPart): WirePart {
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: part.text };
+    case 'image':
+      return {
+        type: 'image_url',
+        image_url: { url: `data:${part.mediaType};base64,${Buffer.from(part.data).toString('base64')}` },
+      };
+    case 'audio':
+      return {
+        type: 'input_audio',
+        input_audio: { data: Buffer.from(part.data).toString('base64'), format: part.format },
+      };
+  }
+}
 
 interface WireMessage {
   role: Message['role'];
@@ -25,13 +49,7 @@ interface WireMessage {
 
 function toWireMessage(message: Message): WireMessage {
   const content: WireContent =
-    typeof message.content === 'string'
-      ? message.content
-      : message.content.map((part) =>
-          part.type === 'text'
-            ? { type: 'text' as const, text: part.text }
-            : { type: 'image_url' as const, image_url: { url: part.url } },
-        );
+    typeof message.content === 'string' ? message.content : message.content.map(toWirePart);
   const wire: WireMessage = { role: message.role, content };
   if (message.toolCallId !== undefined) wire.tool_call_id = message.toolCallId;
   return wire;
@@ -55,7 +73,11 @@ export function requestBody(
     stream_options: { include_usage: true },
   };
   if (mode === 'chat') body.messages = batch.messages.map(toWireMessage);
-  else body.prompt = completionPrompt(batch.messages);
+  else {
+    // A plain prompt has nowhere to put an image or a clip: refused, never dropped.
+    assertMediaAccepted(batch.messages, 'remote (completion mode)');
+    body.prompt = completionPrompt(batch.messages);
+  }
   if (sampling.maxTokens !== undefined) body.max_tokens = sampling.maxTokens;
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
   if (sampling.topP !== undefined) body.top_p = sampling.topP;

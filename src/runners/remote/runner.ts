@@ -81,6 +81,8 @@ export class RemoteRunner implements ModelRunner {
       runtime: 'remote',
       device: `remote · ${this.settings.endpoint}`,
       mode: this.settings.mode,
+      // Passed through unchanged: whether the model behind the endpoint takes them is the endpoint's to say.
+      media: this.settings.mode === 'chat' ? ['image', 'audio'] : [],
     };
   }
 

@@ -163,5 +163,6 @@ export function vllmConfigFromReady(ready: VllmReadyConfig): VllmConfig {
     cpuOffloadGb: ready.cpu_offload_gb,
   };
   if (ready.max_model_len !== undefined) config.maxModelLen = ready.max_model_len;
+  if (ready.limit_mm_per_prompt !== undefined) config.limitMmPerPrompt = { ...ready.limit_mm_per_prompt };
   return config;
 }

@@ -1,5 +1,5 @@
 import { ENV } from '../../core/env-names.js';
-import { type AtomrError, ModelError, RuntimeFailure } from '../../core/errors.js';
+import { type AtomrError, ModelError, RuntimeFailure, UsageError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secrets.js';
 
 /**
@@ -37,6 +37,8 @@ export interface StepEvent {
   /** Tokens inside thought channels; on the finishing event of a thinking request, when countable. */
   reasoningTokens?: number;
   error?: string;
+  /** `media`: the request's images or audio could not be given to the engine (the request's fault, not the engine's). */
+  errorKind?: 'media';
 }
 
 export interface StepResult {
@@ -56,9 +58,17 @@ export interface StepCommands {
   budgetMs?: number;
 }
 
+/** A message's content: text, or the processor's parts (a media part is its placeholder; bytes go in `media`). */
+export type DriverContent =
+  string | ({ type: 'text'; text: string } | { type: 'image' } | { type: 'audio' })[];
+
+/** One attachment, base64: the driver decodes it (Pillow, soundfile) into what vLLM's engine takes. */
+export type DriverMedia =
+  { kind: 'image'; data: string; mediaType: string } | { kind: 'audio'; data: string; format: string };
+
 export interface AddCommand {
   id: string;
-  messages: { role: string; content: string; tool_call_id?: string; tool_calls?: unknown[] }[];
+  messages: { role: string; content: DriverContent; tool_call_id?: string; tool_calls?: unknown[] }[];
   mode: 'chat' | 'completion';
   /** `vllm.SamplingParams(**sampling)`, snake_case. */
   sampling: Record<string, unknown>;
@@ -66,6 +76,8 @@ export interface AddCommand {
   thinking?: boolean;
   /** Structured outputs: `{json: schema}` or `{json_object: true}` (the driver picks vLLM's spelling). */
   structured?: { json: Record<string, unknown> } | { json_object: true };
+  /** The media of `messages`' image/audio parts, in prompt order (`multi_modal_data`). */
+  media?: DriverMedia[];
   /** Passed to the chat template as `tools` (OpenAI's function shape), which declares them to the model. */
   tools?: { type: 'function'; function: { name: string; description?: string; parameters: unknown } }[];
 }
@@ -148,9 +160,17 @@ export function launchError(error: DriverError, python: string, model: string): 
   }
 }
 
-/** A single request the engine refused (prompt too long, bad sampling value): the others carry on. */
-export function requestError(requestId: string, message: string | undefined): RuntimeFailure {
+/**
+ * A single request the engine refused (prompt too long, bad sampling value): the others carry on. Media the driver
+ * could not decode is the request's fault: a UsageError (serve: 400).
+ */
+export function requestError(
+  requestId: string,
+  message: string | undefined,
+  kind?: 'media',
+): RuntimeFailure | UsageError {
   const text = redactSecrets(message ?? 'unknown error');
+  if (kind === 'media') return new UsageError(`request ${requestId}: ${text}`, { code: 'invalid_media' });
   const tooLong = /maximum model length|max_model_len|too long/i.test(text);
   return new RuntimeFailure(`vLLM rejected request ${requestId}: ${text}`, {
     code: 'vllm-request',

@@ -145,7 +145,7 @@ export class EngineLoop {
     }
     if (event.finish === 'error') {
       this.streams.delete(event.id);
-      stream.fail(requestError(event.id, event.error));
+      stream.fail(requestError(event.id, event.error, event.errorKind));
       return;
     }
     if (event.finish === null) {

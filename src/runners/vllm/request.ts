@@ -1,8 +1,10 @@
 import { UsageError } from '../../core/errors.js';
 import { Gemma4OutputParser } from '../../core/gemma4-output.js';
+import type { MediaKind } from '../../core/media.js';
 import {
-  assertTextOnly,
+  assertMediaAccepted,
   messageText,
+  type Message,
   offersTools,
   type ExecuteBatch,
   type SamplingParams,
@@ -10,7 +12,7 @@ import {
   type ToolCall,
 } from '../../core/model-runner.js';
 import { forcedCall, parseToolArguments, toolCallId, type ForcedCall } from '../../core/tool-calls.js';
-import type { AddCommand } from './driver-protocol.js';
+import type { AddCommand, DriverContent, DriverMedia } from './driver-protocol.js';
 
 /**
  * One batch on vLLM, both ways: the driver command that carries it (messages, sampling, thinking, tools,
@@ -36,11 +38,36 @@ function samplingKwargs(sampling: SamplingParams): Record<string, unknown> {
   return kwargs;
 }
 
-/** The driver's `add` command for `batch`; `forced` is its forced tool call (core/tool-calls.ts), if any. */
+/**
+ * A message's content for the chat template. With media: the processor's content parts (`{"type": "image"}`, which
+ * Gemma 4's template renders as its `<|image|>` placeholder), and the bytes appended to `media` in prompt order,
+ * base64 for the JSON bridge — the driver decodes them into what vLLM takes (PIL images, waveforms).
+ */
+function driverContent(message: Message, media: DriverMedia[]): DriverContent {
+  if (typeof message.content === 'string' || message.content.every((part) => part.type === 'text')) {
+    return messageText(message);
+  }
+  return message.content.map((part) => {
+    if (part.type === 'text') return { type: 'text' as const, text: part.text };
+    const data = Buffer.from(part.data).toString('base64');
+    media.push(
+      part.type === 'image'
+        ? { kind: 'image', data, mediaType: part.mediaType }
+        : { kind: 'audio', data, format: part.format },
+    );
+    return { type: part.type };
+  });
+}
+
+/**
+ * The driver's `add` command for `batch`; `forced` is its forced tool call (core/tool-calls.ts), if any; `accepts`
+ * the media this engine was started for (describe()), which a completion prompt never has.
+ */
 export function addCommand(
   batch: ExecuteBatch,
   mode: 'chat' | 'completion',
   forced: ForcedCall | undefined,
+  accepts: readonly MediaKind[] = [],
 ): AddCommand {
   if (batch.messages.length === 0) throw new UsageError('a request needs at least one message');
   const tools = offersTools(batch) ? (batch.tools ?? []) : [];
@@ -50,12 +77,13 @@ export function addCommand(
       code: 'unsupported_tools',
     });
   }
-  assertTextOnly(batch.messages, 'vLLM');
+  assertMediaAccepted(batch.messages, 'vLLM', mode === 'chat' ? accepts : []);
+  const media: DriverMedia[] = [];
   // Calls and their results go to the chat template as OpenAI-shaped fields, which Gemma 4's template renders
   // as <|tool_call>… and <|tool_response>… (arguments as objects, as transformers templates expect).
   const messages = batch.messages.map((message) => ({
     role: message.role,
-    content: messageText(message),
+    content: driverContent(message, media),
     ...(message.toolCallId ? { tool_call_id: message.toolCallId } : {}),
     ...(message.toolCalls?.length
       ? {
@@ -80,6 +108,7 @@ export function addCommand(
     mode,
     sampling,
     ...(batch.thinking ? { thinking: true } : {}),
+    ...(media.length > 0 ? { media } : {}),
     ...(constrained
       ? {
           structured:

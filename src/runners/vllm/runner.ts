@@ -2,6 +2,7 @@ import { forcedCallOf, type ForcedCall } from '../../core/tool-calls.js';
 import { basename, dirname } from 'node:path';
 import { getVariant, isVariantId } from '../../core/catalog.js';
 import { RuntimeFailure, runnerDisposed } from '../../core/errors.js';
+import type { MediaKind } from '../../core/media.js';
 import type {
   ExecuteBatch,
   ExecuteOptions,
@@ -155,6 +156,7 @@ export class VllmRunner implements ModelRunner {
       runtime: 'vllm',
       device: this.deviceLabel(),
       mode: this.defaultMode(),
+      media: this.mediaAccepted(),
     };
     const contextSize = this.contextSize();
     if (contextSize) description.contextSize = contextSize;
@@ -196,9 +198,19 @@ export class VllmRunner implements ModelRunner {
     return 'chat';
   }
 
+  /**
+   * Images and audio, unless the engine was started text-only (`limitMmPerPrompt` 0 for that modality, which
+   * also spares the encoders' start-up profiling) or serves a base model (plain completion, no template).
+   */
+  private mediaAccepted(): MediaKind[] {
+    if (this.defaultMode() === 'completion') return [];
+    const limits = this.settings.config.limitMmPerPrompt ?? {};
+    return (['image', 'audio'] as const).filter((kind) => limits[kind] !== 0);
+  }
+
   private toCommand(batch: ExecuteBatch, forced: ForcedCall | undefined): AddCommand {
     if (this.disposed) throw runnerDisposed('vLLM');
-    return addCommand(batch, batch.mode ?? this.defaultMode(), forced);
+    return addCommand(batch, batch.mode ?? this.defaultMode(), forced, this.mediaAccepted());
   }
 
   private ensureSession(): Promise<EngineSession> {

@@ -82,15 +82,18 @@ describe('chat rendering', () => {
     ]);
   });
 
-  it('refuses image parts with a clear message instead of dropping them', async () => {
+  it('a text-only engine (limit_mm_per_prompt 0) refuses image parts with a clear message, not a drop', async () => {
     env = useFakeVllm();
-    runner = await makeRunner();
+    runner = await makeRunner({ limitMmPerPrompt: { image: 0, audio: 0 } });
+    expect(runner.describe().media).toEqual([]);
     const batch: ExecuteBatch = {
       ...chat('r1', ''),
-      messages: [{ role: 'user', content: [{ type: 'image_url', url: 'file:///cat.png' }] }],
+      messages: [
+        { role: 'user', content: [{ type: 'image', data: new Uint8Array([1]), mediaType: 'image/png' }] },
+      ],
     };
     await expect(collect(runner.execute(batch))).rejects.toThrow(
-      'messages[0] contains an image_url part: the vLLM runner accepts text content only',
+      'messages[0] contains an image part: the vLLM runner accepts text only',
     );
   });
 

@@ -25,6 +25,13 @@ Controlled by environment variables (read when used, so one interpreter can serv
                               <|channel> <channel|> <|tool_call> <tool_call|> <|"|> <|think|>) are dropped from
                               the text unless SamplingParams.skip_special_tokens is False
 
+Multimodal input is checked as vLLM checks it: `add_request(id, {"prompt": text, "multi_modal_data": {"image": [PIL
+images], "audio": [(numpy waveform, sample rate)]}}, params)`, with one <|image|> / <|audio|> placeholder in the
+prompt per item (vLLM's Gemma 4 processor expands each) and no more items than limit_mm_per_prompt allows. The
+record holds each item's type, size and sample rate, and the echo describes them ("[image 5x3]", "[audio 1.50 s
+22050 Hz]"), so tests see what reached the engine. The fake's chat template renders {"type": "image"} /
+{"type": "audio"} content parts as those placeholders, as Gemma 4's does.
+
 The fake tokenizer's chat template adds <|think|> after BOS when called with enable_thinking=True, and one
 <|tool>declaration:NAME{…}<tool|> per tool when called with tools=[…] (as Gemma 4's template declares them).
 """
@@ -199,6 +206,8 @@ _CHAT_TEMPLATE = "{% for m in messages %}<start_of_turn>{{ m.role }}\n{{ m.conte
 _USER_TURN = re.compile(r"<start_of_turn>user\n(.*?)<end_of_turn>", re.S)
 
 
+_PLACEHOLDERS = {"image": "<|image|>", "audio": "<|audio|>"}
+
 _SPECIAL_TOKENS = ("<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", '<|"|>', "<|think|>")
 _SPECIAL_IDS = {token: 100 + i for i, token in enumerate(_SPECIAL_TOKENS)}
 _SPECIAL_SPLIT = re.compile("(" + "|".join(re.escape(t) for t in _SPECIAL_TOKENS) + ")")
@@ -246,11 +255,15 @@ class FakeTokenizer:
             if message["role"] not in ("system", "user", "assistant"):
                 raise ValueError(f"Conversation roles must be system/user/assistant/tool, got {message['role']}")
             role = "model" if message["role"] == "assistant" else message["role"]
+            content = message["content"]
+            if not isinstance(content, str):
+                # Gemma 4's template: text parts verbatim, a media part as its placeholder.
+                content = "".join(part["text"] if part["type"] == "text" else _PLACEHOLDERS[part["type"]] for part in content)
             calls = "".join(
                 f"<|tool_call>call:{call['function']['name']}{json.dumps(call['function']['arguments'])}<tool_call|>"
                 for call in message.get("tool_calls") or []
             )
-            text += f"<start_of_turn>{role}\n{message['content']}{calls}<end_of_turn>\n"
+            text += f"<start_of_turn>{role}\n{content}{calls}<end_of_turn>\n"
         if add_generation_prompt:
             text += "<start_of_turn>model\n"
         return self.encode(text) if tokenize else text
@@ -291,7 +304,56 @@ def _answer_words(prompt):
         return [piece for piece in re.findall(r"\S*\s*", scripted) if piece]
     turns = _USER_TURN.findall(prompt)
     source = turns[-1] if turns else prompt
+    for placeholder in _PLACEHOLDERS.values():
+        source = source.replace(placeholder, " ")
     return ["Echo:"] + source.split()
+
+
+def _describe_item(item):
+    if item["kind"] == "image":
+        return f"[image {item['size'][0]}x{item['size'][1]}]"
+    return f"[audio {item['samples'] / item['sample_rate']:.2f}s {item['sample_rate']}Hz]"
+
+
+def _check_multi_modal(prompt, data, limits):
+    """What vLLM's input processing checks before the model sees media: known modalities, PIL images and (ndarray,
+    rate) tuples, the per-prompt limits, and one placeholder per item. Returns a record of each item."""
+    if not data:
+        for kind, placeholder in _PLACEHOLDERS.items():
+            if placeholder in prompt:
+                raise ValueError(f"the prompt has a {kind} placeholder but no {kind} data")
+        return []
+    unknown = sorted(set(data) - {"image", "audio", "video"})
+    if unknown:
+        raise ValueError(f"Unsupported modality: {unknown[0]}")
+    from PIL import Image  # noqa: PLC0415 - only tests with media have Pillow (the media venv)
+    import numpy  # noqa: PLC0415
+
+    items = []
+    for kind in ("image", "audio"):
+        values = data.get(kind)
+        if values is None:
+            continue
+        values = values if isinstance(values, list) else [values]
+        limit = limits.get(kind, 999)
+        if len(values) > limit:
+            raise ValueError(f"At most {limit} {kind}(s) may be provided in one prompt.")
+        placed = prompt.count(_PLACEHOLDERS[kind])
+        if placed != len(values):
+            raise ValueError(f"Failed to apply prompt replacement for mm_items['{kind}']: {placed} placeholders for {len(values)} items")
+        for value in values:
+            if kind == "image":
+                if not isinstance(value, Image.Image):
+                    raise TypeError(f"image items must be PIL.Image.Image, got {type(value).__name__}")
+                items.append({"kind": "image", "type": "PIL.Image.Image", "mode": value.mode, "size": list(value.size)})
+            else:
+                if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], numpy.ndarray) and isinstance(value[1], int)):
+                    raise TypeError("audio items must be (numpy.ndarray, int) tuples")
+                waveform, rate = value
+                if waveform.ndim != 1:
+                    raise ValueError(f"audio waveforms must be mono (1-D), got shape {waveform.shape}")
+                items.append({"kind": "audio", "type": "(numpy.ndarray, int)", "dtype": str(waveform.dtype), "samples": int(waveform.shape[0]), "sample_rate": rate})
+    return items
 
 
 def _spawn_worker_check():
@@ -319,6 +381,7 @@ class LLMEngine:
         self._requests = {}  # internal id -> _Request
         self._by_external = {}
         self._counter = 0
+        self._limits = engine_args.limit_mm_per_prompt or {}
 
     @classmethod
     def from_engine_args(cls, engine_args, usage_context=None, stat_loggers=None, enable_multiprocessing=False):
@@ -354,6 +417,7 @@ class LLMEngine:
         if not isinstance(params, SamplingParams):
             raise TypeError("params must be SamplingParams")
         text = prompt["prompt"] if isinstance(prompt, dict) else prompt
+        media = _check_multi_modal(text, prompt.get("multi_modal_data") if isinstance(prompt, dict) else None, self._limits)
         token_ids = self._tokenizer.encode(text)
         if len(token_ids) > self.model_config.max_model_len:
             raise ValueError(
@@ -363,9 +427,11 @@ class LLMEngine:
             )
         self._counter += 1
         internal_id = f"{request_id}-{self._counter:08x}"  # vLLM appends a random suffix to the caller's id
-        self._requests[internal_id] = _Request(internal_id, request_id, text, token_ids, params, _answer_words(text))
+        words = _answer_words(text) + [_describe_item(item) for item in media]
+        self._requests[internal_id] = _Request(internal_id, request_id, text, token_ids, params, words)
         self._by_external[request_id] = internal_id
-        _record("add_request", request_id=request_id, prompt=text, params=params.as_record())
+        extra = {"media": media} if media else {}
+        _record("add_request", request_id=request_id, prompt=text, params=params.as_record(), **extra)
         return internal_id
 
     def abort_request(self, request_ids, internal=False):
