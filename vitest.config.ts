@@ -40,6 +40,8 @@ const ELSEWHERE: Record<string, Project> = {
   'test/runners/llamacpp/settings-threads.test.ts': 'unit',
   'test/runners/vllm/config.test.ts': 'unit',
   'test/runners/llamacpp/json-schema-subset.test.ts': 'unit',
+  'test/runners/llamacpp/sequence-pool.test.ts': 'unit',
+  'test/runners/llamacpp/batch-share.test.ts': 'unit',
 };
 
 function projectOf(file: string): Project {

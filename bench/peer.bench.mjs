@@ -140,11 +140,11 @@ async function startPeer(model, slots) {
  * One streamed chat answer: TTFT (ms) and the completion tokens its usage chunk reports. Read with node:http and
  * Buffer search rather than fetch's web streams: the client shares the two cores with the server it measures.
  */
-function streamOne(server, i) {
+function streamOne(server, i, maxTokens = TOKENS) {
   const body = JSON.stringify({
     model: server.model,
     messages: [{ role: 'user', content: PROMPT(i) }],
-    max_tokens: TOKENS,
+    max_tokens: maxTokens,
     temperature: 1,
     top_k: 64,
     top_p: 0.95,
@@ -156,7 +156,8 @@ function streamOne(server, i) {
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       `${server.base}/v1/chat/completions`,
-      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      // A fresh connection per request: a kept-alive socket the server has since closed would fail the round.
+      { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false },
       (response) => {
         const chunks = [];
         let ttft;
@@ -212,6 +213,17 @@ function batchedBench(model) {
   return Object.fromEntries(rows.map((cells) => [Number(cells[3]), Number(cells[8])]));
 }
 
+// Which node-llama-cpp binary `serve` will load: its portable prebuilt one, or a local build made with
+// `npx --no node-llama-cpp source download --gpu false` (native to this CPU, as the peer build is).
+const engineBinary = await (async () => {
+  const { getLlama } = await import('node-llama-cpp');
+  const llama = await getLlama({ build: 'never', gpu: false });
+  const kind =
+    llama.buildType === 'localBuild' ? 'a local build (native to this CPU)' : 'the prebuilt binary';
+  await llama.dispose();
+  return kind;
+})();
+console.log(`serve's node-llama-cpp engine: ${engineBinary}`);
 console.log(
   `peer: llama.cpp ${peer.commit.slice(0, 12)} (node-llama-cpp's bundle) · 1 thread · ${TOKENS} tokens · ` +
     `${ROUNDS} rounds, servers alternating · slots = streams · ctx ${CTX_PER_SLOT} per slot`,
@@ -264,6 +276,52 @@ for (const name of MODELS) {
     console.log(
       `${''.padStart(7)} | llama-server | ${fixed(b.tps).padStart(14)} | ${fixed(b.p50, 0).padStart(11)} | ${fixed(b.max, 0).padStart(11)} |`,
     );
+  }
+}
+
+// ---- rolling load: clients that send their next request as soon as an answer ends --------------------------
+// Answers of different lengths end at different times, so new requests keep arriving while others decode: the
+// case where a request must not wait behind the answers already running (the first token of each one is timed).
+async function closedLoop(server, clients, each) {
+  const ttfts = [];
+  let tokens = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let k = 0; k < each; k++) {
+        const result = await streamOne(
+          server,
+          9000 + client * 100 + k,
+          Math.round(TOKENS * (0.3 + ((client + k) % clients) * 0.35)),
+        );
+        ttfts.push(result.ttft);
+        tokens += result.tokens;
+      }
+    }),
+  );
+  return { tps: tokens / ((performance.now() - start) / 1000), p50: median(ttfts), max: Math.max(...ttfts) };
+}
+for (const name of MODELS.filter((m) => m === 'mid').concat(MODELS.includes('mid') ? [] : [MODELS[0]])) {
+  const model = await modelFile(name);
+  const CLIENTS = 4;
+  const ours = await startOurs(model, CLIENTS);
+  const theirs = await startPeer(model, CLIENTS);
+  try {
+    const a = await closedLoop(ours, CLIENTS, 3);
+    const b = await closedLoop(theirs, CLIENTS, 3);
+    console.log(
+      `\nrolling load, ${name} model: ${CLIENTS} clients × 3 requests each, back to back, ${CLIENTS} slots`,
+    );
+    console.log(
+      `  atomr-infer : ${fixed(a.tps)} tok/s · TTFT p50 ${fixed(a.p50, 0)} ms · max ${fixed(a.max, 0)} ms`,
+    );
+    console.log(
+      `  llama-server: ${fixed(b.tps)} tok/s · TTFT p50 ${fixed(b.p50, 0)} ms · max ${fixed(b.max, 0)} ms`,
+    );
+    console.log(`  ours ÷ peer: tok/s ${fixed(a.tps / b.tps, 2)} · TTFT max ${fixed(a.max / b.max, 2)}`);
+  } finally {
+    await ours.stop();
+    await theirs.stop();
   }
 }
 

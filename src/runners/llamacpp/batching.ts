@@ -1,4 +1,10 @@
-import type { BatchingOptions, BatchItem, LlamaContext, PrioritizedBatchItem } from 'node-llama-cpp';
+import type {
+  BatchingOptions,
+  BatchItem,
+  LlamaContext,
+  LlamaContextSequence,
+  PrioritizedBatchItem,
+} from 'node-llama-cpp';
 
 /**
  * How `serve`'s parallel sequences are batched: node-llama-cpp's public batching hook
@@ -23,11 +29,19 @@ import type { BatchingOptions, BatchItem, LlamaContext, PrioritizedBatchItem } f
  *    a short item leaves goes to the long ones, so a new prompt is processed alongside the running answers
  *    instead of after them.
  *
+ * 4. **Finished slots are erased between two batches.** The erase needs node-llama-cpp's context lock, which its
+ *    decode loop holds for as long as any sequence queues tokens, so under rolling load a new request waited for
+ *    every running answer to end. patches/node-llama-cpp-yield-context-lock.mjs (postinstall, six lines, inert
+ *    unless the flag below is set) lets the loop hand the lock over while an erase waits (`clearSlot`).
+ *
  * A `BatchItem` does not carry its sequence id (the hook's public type has tokens, logits and priority only).
  * The id is read from the context's queue, where node-llama-cpp keeps each item's `tokens` array by reference
  * (`sequenceIdsOf`); should a node-llama-cpp upgrade change that, the items keep their arrival order (rule 1 and
  * 3 still hold) and test/runners/llamacpp/batching.test.ts fails, so the change cannot go unnoticed.
  */
+
+/** The flag patches/node-llama-cpp-yield-context-lock.mjs adds to node-llama-cpp's decode loop. */
+const YIELD_FLAG = '_yieldLockRequested';
 
 /** How many empty turns one batch may wait for a lagging sequence (measured: ~3 are needed). */
 export const MAX_EMPTY_TURNS = 32;
@@ -37,6 +51,7 @@ export class DecodeBatcher {
   private context: LlamaContext | undefined;
   private emptyTurns = 0;
   private generating = 0;
+  private pendingClears = 0;
   /** Counters for the bench and tests: batches built, and empty turns spent waiting for a sequence. */
   readonly stats = { batches: 0, emptyTurns: 0, unordered: 0 };
 
@@ -47,6 +62,32 @@ export class DecodeBatcher {
 
   attach(context: LlamaContext): void {
     this.context = context;
+  }
+
+  /**
+   * Whether the installed node-llama-cpp carries the decode-loop patch (postinstall), so that clearSlot's erase
+   * goes between two batches instead of after every running answer.
+   */
+  get yieldsContextLock(): boolean {
+    const loop = (this.context as unknown as { dispatchPendingBatch?: unknown } | undefined)
+      ?.dispatchPendingBatch;
+    return typeof loop === 'function' && loop.toString().includes(YIELD_FLAG);
+  }
+
+  /**
+   * Erases a finished slot's tokens. The erase needs node-llama-cpp's context lock, which its decode loop holds while
+   * any sequence decodes; while erases are pending the patched loop hands the lock over between two batches.
+   */
+  async clearSlot(sequence: LlamaContextSequence): Promise<void> {
+    const context = this.context as unknown as Record<string, unknown> | undefined;
+    this.pendingClears++;
+    if (context) context[YIELD_FLAG] = true;
+    try {
+      await sequence.clearHistory();
+    } finally {
+      this.pendingClears--;
+      if (context) context[YIELD_FLAG] = this.pendingClears > 0;
+    }
   }
 
   /** A sequence starts (or stops) generating: the number the strategy waits for. */

@@ -37,7 +37,12 @@ export async function createContextSlots(
       sequences,
       threads,
       ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
-      ...(batcher ? { batching: batcher.options() } : {}),
+      // Several slots: the batch strategy, and a full-size sliding-window cache. With a windowed one (node-llama-cpp's
+      // default for Gemma's sliding-window layers) every new answer takes a checkpoint after its first token under
+      // the context lock, which the decode loop holds while any other sequence decodes: a request arriving while
+      // others stream would show its first token only after they all end. The full cache needs no checkpoints
+      // (and reuses prompt prefixes without them), at the cost of the sliding layers' KV for the whole context.
+      ...(batcher ? { batching: batcher.options(), swaFullCache: true } : {}),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -57,7 +62,7 @@ export async function createContextSlots(
     batcher
       ? {
           holdsState: (sequence) => sequence.nextTokenIndex > 0,
-          clear: (sequence) => sequence.clearHistory(),
+          clear: (sequence) => batcher.clearSlot(sequence),
         }
       : undefined,
   );

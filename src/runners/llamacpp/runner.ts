@@ -337,6 +337,15 @@ export class LlamaCppRunner implements ModelRunner {
     });
   }
 
+  /**
+   * How `serve`'s sequences were batched so far (batching.ts): batches built, empty turns spent waiting for a
+   * lagging sequence, batches left in arrival order. Undefined with one sequence. For the benchmarks and tests.
+   */
+  get batchingStats(): (Readonly<DecodeBatcher['stats']> & { yieldsContextLock: boolean }) | undefined {
+    const batcher = this.loaded?.batcher;
+    return batcher ? { ...batcher.stats, yieldsContextLock: batcher.yieldsContextLock } : undefined;
+  }
+
   rateLimits(): undefined {
     return undefined;
   }
