@@ -3,9 +3,9 @@ import { isAtomrError } from '../core/errors.js';
 import type { Conversation } from '../chat/conversation.js';
 import { streamTurn, TurnMeter, type TurnStats } from '../chat/stream-turn.js';
 import type { Attachment } from '../chat/attachments.js';
-import { attachFromCommand } from './attach-command.js';
 import type { HistoryItem, HistoryItemInput } from './history.js';
 import { splitSettled } from './split-answer.js';
+import { runSlashCommand } from './slash-commands.js';
 
 /** The live answer: only this (and the input/status lines) re-renders while tokens arrive. */
 export interface LiveAnswer {
@@ -67,8 +67,9 @@ export type SettledWriter = (text: string) => void;
 
 /**
  * The chat session behind the TUI, free of React: runs answers through the runner, batches deltas so
- * rendering never competes with decoding, handles slash commands, and publishes immutable snapshots for
- * `useSyncExternalStore`. Ideas from gemini-cli's useGeminiStream (pending item + Static history).
+ * rendering never competes with decoding, hands slash commands to runSlashCommand (slash-commands.ts), and
+ * publishes immutable snapshots for `useSyncExternalStore`. Ideas from gemini-cli's useGeminiStream (pending
+ * item + Static history).
  *
  * Settled lines of a streaming answer go to the attached writer (Ink's `useStdout().write`: raw bytes above
  * the live frame, no layout) rather than into `<Static>`: Ink lays out every character it renders, which
@@ -183,65 +184,18 @@ export class ChatController {
     await this.running;
   }
 
+  /** Runs a slash command (src/ui/slash-commands.ts) against this session. */
   private command(text: string): SubmitOutcome {
-    const name = text.split(/\s+/)[0]?.toLowerCase();
-    switch (name) {
-      case '/exit':
-      case '/quit':
-        return 'exit';
-      case '/help':
-        this.append({ kind: 'help' });
-        return 'command';
-      case '/think':
-        if (this.conversation.mode === 'completion') {
-          this.append({
-            kind: 'notice',
-            tone: 'warn',
-            text: 'A base model in completion mode cannot think.',
-          });
-          return 'command';
-        }
-        this.conversation.thinking = !this.conversation.thinking;
-        this.append({
-          kind: 'notice',
-          tone: 'info',
-          text: this.conversation.thinking
-            ? 'Thinking on: the model thinks before each answer (shown dim, then folded to one line).'
-            : 'Thinking off.',
-        });
-        return 'command';
-      case '/image':
-      case '/audio': {
-        const kind = name === '/image' ? 'image' : 'audio';
-        void attachFromCommand(kind, text.slice(name.length), this.description).then(
-          ({ attachment, notice }) => {
-            if (attachment) this.attachments.push(attachment);
-            this.append(notice);
-          },
-        );
-        return 'command';
-      }
-      case '/reset':
-        if (this.running) {
-          this.append({
-            kind: 'notice',
-            tone: 'warn',
-            text: 'An answer is being written: press Ctrl-C first.',
-          });
-          return 'command';
-        }
-        this.conversation.reset();
+    return runSlashCommand(text, {
+      conversation: this.conversation,
+      description: this.description,
+      busy: this.busy,
+      append: (item) => this.append(item),
+      attach: (attachment) => this.attachments.push(attachment),
+      clearAttachments: () => {
         this.attachments = [];
-        this.append({ kind: 'notice', tone: 'info', text: 'Conversation reset: the model starts fresh.' });
-        return 'command';
-      default:
-        this.append({
-          kind: 'notice',
-          tone: 'warn',
-          text: `Unknown command ${name ?? text}: /help lists them.`,
-        });
-        return 'command';
-    }
+      },
+    });
   }
 
   private async answer(prompt: string): Promise<void> {
