@@ -29,10 +29,11 @@ import type {
  *    a short item leaves goes to the long ones, so a new prompt is processed alongside the running answers
  *    instead of after them.
  *
- * 4. **Finished slots are erased between two batches.** The erase needs node-llama-cpp's context lock, which its
- *    decode loop holds for as long as any sequence queues tokens, so under rolling load a new request waited for
- *    every running answer to end. patches/node-llama-cpp-yield-context-lock.mjs (postinstall, six lines, inert
- *    unless the flag below is set) lets the loop hand the lock over while an erase waits (`clearSlot`).
+ * 4. **New requests get the context lock between two batches.** Erasing a reused slot's old tokens (and, with
+ *    Gemma's windowed sliding-layer cache, the checkpoint after a first token) needs node-llama-cpp's context
+ *    lock, which its decode loop holds for as long as any sequence queues tokens: under load a new request waited
+ *    for every running answer to end. patches/node-llama-cpp-yield-context-lock.mjs (postinstall, six lines,
+ *    inert unless the flag below is set) lets the loop hand the lock over while a request is admitted (`admit`).
  *
  * A `BatchItem` does not carry its sequence id (the hook's public type has tokens, logits and priority only).
  * The id is read from the context's queue, where node-llama-cpp keeps each item's `tokens` array by reference
@@ -51,7 +52,7 @@ export class DecodeBatcher {
   private context: LlamaContext | undefined;
   private emptyTurns = 0;
   private generating = 0;
-  private pendingClears = 0;
+  private lockWaiters = 0;
   /** Counters for the bench and tests: batches built, and empty turns spent waiting for a sequence. */
   readonly stats = { batches: 0, emptyTurns: 0, unordered: 0 };
 
@@ -65,29 +66,43 @@ export class DecodeBatcher {
   }
 
   /**
-   * Whether the installed node-llama-cpp carries the decode-loop patch (postinstall), so that clearSlot's erase
-   * goes between two batches instead of after every running answer.
+   * Whether the installed node-llama-cpp carries the decode-loop patch (postinstall): then a request being
+   * admitted, or a slot being cleared, gets the context lock between two batches instead of after every
+   * running answer.
    */
   get yieldsContextLock(): boolean {
-    const loop = (this.context as unknown as { dispatchPendingBatch?: unknown } | undefined)
-      ?.dispatchPendingBatch;
-    return typeof loop === 'function' && loop.toString().includes(YIELD_FLAG);
+    return decodeLoopYields(this.context);
   }
 
   /**
-   * Erases a finished slot's tokens. The erase needs node-llama-cpp's context lock, which its decode loop holds while
-   * any sequence decodes; while erases are pending the patched loop hands the lock over between two batches.
+   * A request is being admitted: until it has its first token (its erase of a reused slot's old tokens and its
+   * first-token checkpoint both need the context lock), the patched decode loop hands the lock over between
+   * batches. Returns the function that ends the admission (idempotent).
    */
+  admit(): () => void {
+    this.lockWanted(+1);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.lockWanted(-1);
+    };
+  }
+
+  /** Erases a finished slot's tokens, the lock handed over between batches meanwhile (see admit). */
   async clearSlot(sequence: LlamaContextSequence): Promise<void> {
-    const context = this.context as unknown as Record<string, unknown> | undefined;
-    this.pendingClears++;
-    if (context) context[YIELD_FLAG] = true;
+    this.lockWanted(+1);
     try {
       await sequence.clearHistory();
     } finally {
-      this.pendingClears--;
-      if (context) context[YIELD_FLAG] = this.pendingClears > 0;
+      this.lockWanted(-1);
     }
+  }
+
+  private lockWanted(change: 1 | -1): void {
+    this.lockWaiters = Math.max(0, this.lockWaiters + change);
+    const context = this.context as unknown as Record<string, unknown> | undefined;
+    if (context) context[YIELD_FLAG] = this.lockWaiters > 0;
   }
 
   /** A sequence starts (or stops) generating: the number the strategy waits for. */
@@ -120,6 +135,12 @@ export class DecodeBatcher {
     }
     return keyed.sort((a, b) => (a.id as number) - (b.id as number)).map((entry) => entry.item);
   }
+}
+
+/** Whether node-llama-cpp's decode loop carries the lock-yield patch; given a context, or LlamaContext itself. */
+export function decodeLoopYields(context: object | undefined): boolean {
+  const loop = (context as { dispatchPendingBatch?: unknown } | undefined)?.dispatchPendingBatch;
+  return typeof loop === 'function' && loop.toString().includes(YIELD_FLAG);
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { RuntimeFailure } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secrets.js';
-import { DecodeBatcher } from './batching.js';
+import { DecodeBatcher, decodeLoopYields } from './batching.js';
+import type { NodeLlamaCpp } from './engine.js';
 import type { GgufFacts } from './gguf/preflight.js';
 import { SequencePool } from './sequence-pool.js';
 import { DEFAULT_CONTEXT_CAP, type LlamaCppSettings } from './settings.js';
@@ -20,6 +21,7 @@ export interface ContextSlots {
  * neither (nothing to batch, and chat's next turn reuses the KV cache of the last).
  */
 export async function createContextSlots(
+  nlc: NodeLlamaCpp,
   model: LlamaModel,
   facts: GgufFacts,
   settings: LlamaCppSettings,
@@ -30,6 +32,7 @@ export async function createContextSlots(
     Math.min(facts.contextLength > 0 ? facts.contextLength : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
   const sequences = settings.sequences ?? 1;
   const batcher = sequences > 1 ? new DecodeBatcher() : undefined;
+  const yields = decodeLoopYields(nlc.LlamaContext.prototype);
   let context: LlamaContext;
   try {
     context = await model.createContext({
@@ -37,12 +40,12 @@ export async function createContextSlots(
       sequences,
       threads,
       ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
-      // Several slots: the batch strategy, and a full-size sliding-window cache. With a windowed one (node-llama-cpp's
-      // default for Gemma's sliding-window layers) every new answer takes a checkpoint after its first token under
-      // the context lock, which the decode loop holds while any other sequence decodes: a request arriving while
-      // others stream would show its first token only after they all end. The full cache needs no checkpoints
-      // (and reuses prompt prefixes without them), at the cost of the sliding layers' KV for the whole context.
-      ...(batcher ? { batching: batcher.options(), swaFullCache: true } : {}),
+      // Several slots: the batch strategy. Without node-llama-cpp's lock-yield patch (batching.ts), also a
+      // full-size sliding-window cache: with the windowed one every new answer takes a checkpoint under the context
+      // lock after its first token, which the unpatched loop holds while any other sequence decodes. With the patch
+      // the checkpoint goes between two batches, and the default cache (and its memory) stays.
+      ...(batcher ? { batching: batcher.options() } : {}),
+      ...(batcher && !yields ? { swaFullCache: true } : {}),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -57,9 +60,12 @@ export async function createContextSlots(
   batcher?.attach(context);
   // Created in order, so slot i is sequence id i: the pool's order is the id order batching.ts relies on.
   const slots = Array.from({ length: sequences }, () => context.getSequence());
+  // With the patch a reused slot keeps its tokens (a prompt sharing their prefix skips it) and is erased as
+  // needed when admitted; without it, a slot released while others run is cleared at once, off the next
+  // request's path.
   const pool = new SequencePool(
     slots,
-    batcher
+    batcher && !yields
       ? {
           holdsState: (sequence) => sequence.nextTokenIndex > 0,
           clear: (sequence) => batcher.clearSlot(sequence),

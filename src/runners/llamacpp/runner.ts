@@ -167,7 +167,7 @@ export class LlamaCppRunner implements ModelRunner {
   }
 
   private createContext(model: LlamaModel, facts: GgufFacts): Promise<ContextSlots> {
-    return createContextSlots(model, facts, this.settings, this.threads);
+    return createContextSlots(this.nlc, model, facts, this.settings, this.threads);
   }
 
   async *execute(batch: ExecuteBatch, options: ExecuteOptions = {}): AsyncGenerator<TokenChunk> {
@@ -220,8 +220,17 @@ export class LlamaCppRunner implements ModelRunner {
       // Answer text as strings (the hot path, one per token); thought text wrapped, so the two never mix.
       const channel = new Channel<string | { thought: string }>();
       const mode = batch.mode ?? (loaded.instructionTuned ? 'chat' : 'completion');
-      // Counted from here: the batch strategy waits for every generating sequence's next token.
-      loaded.batcher?.generationStarted();
+      // Counted from here: the batch strategy waits for every generating sequence's next token, and the decode
+      // loop hands the context lock over between batches until this request has its first token (batching.ts).
+      const batcher = loaded.batcher;
+      batcher?.generationStarted();
+      const admitted = batcher?.admit();
+      const push = admitted
+        ? (piece: string | { thought: string }) => {
+            admitted();
+            channel.push(piece);
+          }
+        : (piece: string | { thought: string }) => channel.push(piece);
       run = generate({
         nlc: this.nlc,
         model: loaded.model,
@@ -231,10 +240,11 @@ export class LlamaCppRunner implements ModelRunner {
         grammar,
         tools,
         signal: controller.signal,
-        onText: (text) => channel.push(text),
-        onThought: (thought) => channel.push({ thought }),
+        onText: push,
+        onThought: (thought) => push({ thought }),
       }).finally(() => {
-        loaded.batcher?.generationEnded();
+        admitted?.();
+        batcher?.generationEnded();
         channel.close();
       });
       run.then(markSettled, markSettled);
