@@ -99,6 +99,8 @@ export class ChatController {
   private readonly description: RunnerDescription;
   /** Files attached with /image and /audio, sent with the next prompt. */
   private attachments: Attachment[] = [];
+  /** Settles when every /image or /audio typed so far has been read (see attachInOrder). */
+  private attaching: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly runner: ModelRunner,
@@ -191,7 +193,15 @@ export class ChatController {
       description: this.description,
       busy: this.busy,
       append: (item) => this.append(item),
-      attach: (attachment) => this.attachments.push(attachment),
+      attachInOrder: (read) => {
+        this.attaching = this.attaching
+          .then(() => read)
+          .then(({ attachment, notice }) => {
+            if (attachment) this.attachments.push(attachment);
+            this.append(notice);
+          })
+          .catch(() => undefined);
+      },
       clearAttachments: () => {
         this.attachments = [];
       },
@@ -203,6 +213,8 @@ export class ChatController {
     this.abortController = controller;
     const meter = new TurnMeter(this.now);
     this.pending = '';
+    // A file attached just before the prompt may still be being read: it goes with this prompt.
+    await this.attaching;
     const media = this.attachments.map((attachment) => attachment.part);
     this.attachments = [];
     // Start generating first: the prompt is evaluated (natively) while React draws the prompt line.

@@ -15,8 +15,12 @@ export interface SlashCommandContext {
   readonly busy: boolean;
   /** Adds one line to the history the user sees. */
   append(item: HistoryItemInput): void;
-  /** Keeps a file attached with /image or /audio for the next prompt. */
-  attach(attachment: Attachment): void;
+  /**
+   * Keeps a file attached with /image or /audio for the next prompt, once `read` settles. Reads run at once,
+   * but their results land in the order the commands were typed (a small image read after a large clip is still
+   * listed, and sent, after it), and the next prompt waits for them.
+   */
+  attachInOrder(read: Promise<{ attachment?: Attachment; notice: HistoryItemInput }>): void;
   /** Drops the attachments not yet sent (/reset). */
   clearAttachments(): void;
 }
@@ -56,12 +60,7 @@ export function runSlashCommand(text: string, session: SlashCommandContext): Sla
     case '/image':
     case '/audio': {
       const kind = name === '/image' ? 'image' : 'audio';
-      void attachFromCommand(kind, text.slice(name.length), session.description).then(
-        ({ attachment, notice }) => {
-          if (attachment) session.attach(attachment);
-          session.append(notice);
-        },
-      );
+      session.attachInOrder(attachFromCommand(kind, text.slice(name.length), session.description));
       return 'command';
     }
     case '/reset':

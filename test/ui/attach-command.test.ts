@@ -46,6 +46,20 @@ const kinds = (content: string | ContentPart[] | undefined) =>
   typeof content === 'string' || !content ? content : content.map((part) => part.type);
 
 describe('TUI /image and /audio', () => {
+  it('a prompt typed right after /image and /audio, before the files are read, still carries both, in order', async () => {
+    const { runner, controller } = controllerFor('vllm');
+    // The clip is larger than the picture: its read ends later, yet it was typed second.
+    controller.submit(`/image ${join(dir, 'cat.png')}`);
+    controller.submit(`/audio ${join(dir, 'hello.wav')}`);
+    controller.submit('What is this?');
+    await controller.idle();
+    expect(kinds(runner.batches[0]?.messages.at(-1)?.content)).toEqual(['text', 'image', 'audio']);
+    expect(notices(controller).map((line) => line.split(' · ')[0])).toEqual([
+      'info: Attached image cat.png',
+      'info: Attached audio hello.wav',
+    ]);
+  });
+
   it('show the attachment as a history line and send it with the next prompt only', async () => {
     const { runner, controller } = controllerFor('vllm');
     expect(controller.submit(`/image ${join(dir, 'cat.png')}`)).toBe('command');
@@ -79,9 +93,10 @@ describe('TUI /image and /audio', () => {
     vllm.submit('/image nope.png');
     vllm.submit('/audio');
     await settled(vllm, 2);
+    // In the order they were typed.
     expect(notices(vllm)).toEqual([
-      'warn: Usage: /audio <path to the file>',
       'error: /image nope.png: no such file',
+      'warn: Usage: /audio <path to the file>',
     ]);
     controller.submit('hi');
     await controller.idle();
