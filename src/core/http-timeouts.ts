@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { causeChain } from './network-errors.js';
 import { DECIMAL } from './number-flag.js';
 
 /**
@@ -46,14 +47,10 @@ const UNDICI_TIMEOUTS = new Set([
 
 /** True for our timeouts and undici's (found through `cause`, as fetch wraps them). */
 export function isTimeoutError(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (current instanceof HttpTimeoutError) return true;
+  return causeChain(error).some((current) => {
     const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && UNDICI_TIMEOUTS.has(code)) return true;
-    current = current.cause;
-  }
-  return false;
+    return current instanceof HttpTimeoutError || (typeof code === 'string' && UNDICI_TIMEOUTS.has(code));
+  });
 }
 
 export interface HeadersTimeoutOptions {

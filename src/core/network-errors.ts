@@ -29,13 +29,23 @@ export interface TransientOptions {
   retryUnresolvedHost?: boolean;
 }
 
+/**
+ * An error and the errors behind it (`cause`), outermost first, at most five deep: fetch wraps what went wrong
+ * (`TypeError: fetch failed` → a socket or DNS error → …), so every question about a failure walks this chain.
+ */
+export function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let current = error; chain.length < 5 && current instanceof Error; current = current.cause) {
+    chain.push(current);
+  }
+  return chain;
+}
+
 /** The errno-style code of a network failure (the first one on the cause chain), if there is one. */
 export function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+  for (const current of causeChain(error)) {
     const code = (current as NodeJS.ErrnoException).code;
     if (typeof code === 'string') return code;
-    current = current.cause;
   }
   return undefined;
 }
@@ -48,23 +58,17 @@ export function isTransientNetworkError(error: unknown, options: TransientOption
     return TRANSIENT_CODES.has(code) || (code === 'ENOTFOUND' && options.retryUnresolvedHost === true);
   }
   // No code anywhere: undici reports a connection cut mid-body only in words.
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (current instanceof TypeError && /fetch failed|terminated|network/i.test(current.message)) return true;
-    if (/terminated|other side closed|socket hang up/i.test(current.message)) return true;
-    current = current.cause;
-  }
-  return false;
+  return causeChain(error).some(
+    (current) =>
+      (current instanceof TypeError && /fetch failed|terminated|network/i.test(current.message)) ||
+      /terminated|other side closed|socket hang up/i.test(current.message),
+  );
 }
 
 /** A short, secret-free description of a network error (the innermost cause's code or message). */
 export function describeNetworkError(error: unknown): string {
-  let current: unknown = error;
-  let description = String(error);
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    description = code ? `${code}${current.message ? ` (${current.message})` : ''}` : current.message;
-    current = current.cause;
-  }
-  return description;
+  const innermost = causeChain(error).at(-1);
+  if (!innermost) return String(error);
+  const code = (innermost as NodeJS.ErrnoException).code;
+  return code ? `${code}${innermost.message ? ` (${innermost.message})` : ''}` : innermost.message;
 }

@@ -11,7 +11,7 @@ import {
 } from '../core/http-timeouts.js';
 import { MAX_MEDIA_BYTES, inspectAudio, inspectImage, type AudioFormat } from '../core/media.js';
 import type { ContentPart } from '../core/model-runner.js';
-import { describeNetworkError } from '../core/network-errors.js';
+import { causeChain, describeNetworkError } from '../core/network-errors.js';
 
 /**
  * `serve`'s media parts → the seam's bytes: `image_url` (a data URL; an http(s) URL only with
@@ -208,11 +208,8 @@ class BlockedAddressError extends Error {
 }
 
 function findBlocked(error: unknown): string | undefined {
-  for (let current = error, depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (current instanceof BlockedAddressError) return current.address;
-    current = current.cause;
-  }
-  return undefined;
+  const refused = causeChain(error).find((current) => current instanceof BlockedAddressError);
+  return refused instanceof BlockedAddressError ? refused.address : undefined;
 }
 
 type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
