@@ -3,8 +3,8 @@ import { basename } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { MAX_MEDIA_BYTES, describeMedia, inspectAudio, inspectImage, type MediaKind } from '../core/media.js';
 import {
-  MEDIA_RUNTIME_HINT,
   RUNTIME_NAMES,
+  unsupportedMedia,
   type ContentPart,
   type RunnerDescription,
 } from '../core/model-runner.js';
@@ -59,10 +59,5 @@ export async function readAttachment(kind: MediaKind, path: string, label: strin
 /** Refuses an attachment the loaded runner cannot give the model, naming the runtimes that can. */
 export function assertRunnerTakes(description: RunnerDescription, kind: MediaKind, label: string): void {
   const accepts = description.media ?? [];
-  if (accepts.includes(kind)) return;
-  const takes = accepts.length === 0 ? 'text only' : `text and ${accepts.join(' and ')} only`;
-  throw new UsageError(`${label}: the ${RUNTIME_NAMES[description.runtime]} runner accepts ${takes}`, {
-    code: 'unsupported_content',
-    hint: MEDIA_RUNTIME_HINT,
-  });
+  if (!accepts.includes(kind)) throw unsupportedMedia(label, RUNTIME_NAMES[description.runtime], accepts);
 }

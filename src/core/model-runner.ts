@@ -236,18 +236,30 @@ export function assertMediaAccepted(
   }
 }
 
-/** The one refusal of a media part a runner cannot take (see assertMediaAccepted). */
+/** The refusal of a message's media part a runner cannot take (see assertMediaAccepted). */
 export function mediaRefusal(
   index: number,
   kind: MediaKind,
   runnerName: string,
   accepts: readonly MediaKind[],
 ): UsageError {
+  return unsupportedMedia(`messages[${index}] contains an ${kind} part`, runnerName, accepts);
+}
+
+/**
+ * The one refusal of media a runner cannot take, whatever carried it (a message part, `chat --image`, `/audio`):
+ * `<subject>: the <runner> runner accepts text only`, with the hint naming the runtimes that can.
+ */
+export function unsupportedMedia(
+  subject: string,
+  runnerName: string,
+  accepts: readonly MediaKind[],
+): UsageError {
   const takes = accepts.length === 0 ? 'text only' : `text and ${accepts.join(' and ')} only`;
-  return new UsageError(
-    `messages[${index}] contains an ${kind} part: the ${runnerName} runner accepts ${takes}`,
-    { code: 'unsupported_content', hint: MEDIA_RUNTIME_HINT },
-  );
+  return new UsageError(`${subject}: the ${runnerName} runner accepts ${takes}`, {
+    code: 'unsupported_content',
+    hint: MEDIA_RUNTIME_HINT,
+  });
 }
 
 /** How runners name themselves in messages. */
