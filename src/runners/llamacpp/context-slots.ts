@@ -17,8 +17,9 @@ export interface ContextSlots {
 
 /**
  * Creates the context with `settings.sequences` slots (1 for chat, `--parallel` for serve). Several slots get the
- * batch-building strategy and a pool that clears a finished slot off the next request's path; one slot gets
- * neither (nothing to batch, and chat's next turn reuses the KV cache of the last).
+ * batch-building strategy (batching.ts), and, only where node-llama-cpp lacks the lock-yield patch, a pool that
+ * clears a finished slot off the next request's path; one slot gets neither (nothing to batch, and chat's next
+ * turn reuses the KV cache of the last).
  */
 export async function createContextSlots(
   nlc: NodeLlamaCpp,
