@@ -34,6 +34,7 @@ const ELSEWHERE: Record<string, Project> = {
   // Pure code in a cli or engines folder.
   'test/cli/bench-report.test.ts': 'unit',
   'test/cli/pull-progress.test.ts': 'unit',
+  'test/runners/llamacpp/channel.test.ts': 'unit',
   'test/serve/options.test.ts': 'unit',
   'test/serve/scheduler.test.ts': 'unit',
   'test/serve/http-errors.test.ts': 'unit',
