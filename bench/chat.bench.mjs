@@ -6,10 +6,14 @@
 // Goal: decode tok/s ≥ 0.97 × raw for both paths. Each variant runs ROUNDS times, interleaved, and the
 // median is reported (the machine is shared: single runs are noisy). Peak RSS comes from GNU time (%M).
 //
-//   node bench/chat.bench.mjs [--tokens N] [--rounds R]
+// Two model sizes: `tiny` (0.3 MB, ~0.7 ms a token: every microsecond of JavaScript per token shows) and `mid`
+// (~220 MB, the peer benchmark's shape, ~10 ms a token: closer to what a real model leaves to the JavaScript
+// side). The mid model is written once into ~/.cache/atomr-infer/bench-models (~1.5 min).
+//
+//   node bench/chat.bench.mjs [--size tiny|mid] [--tokens N] [--rounds R]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +65,13 @@ if (process.argv[2] === '--raw') {
 }
 
 // ---- driver ----
-const TOKENS = argument('--tokens', 1200);
+const sizeIndex = process.argv.indexOf('--size');
+const SIZE = sizeIndex > 0 ? process.argv[sizeIndex + 1] : 'tiny';
+if (SIZE !== 'tiny' && SIZE !== 'mid') {
+  console.error(`--size ${SIZE}: accepted sizes are tiny and mid`);
+  process.exit(2);
+}
+const TOKENS = argument('--tokens', SIZE === 'mid' ? 300 : 1200);
 const ROUNDS = argument('--rounds', 5);
 const haveTime = existsSync('/usr/bin/time');
 const haveTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -72,7 +82,33 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
 
 const { writeTinyGguf } = await import(join(root, 'test', 'helpers', 'gguf', 'tiny-model.mjs'));
 const work = mkdtempSync(join(tmpdir(), 'atomr-chat-bench-'));
-const model = await writeTinyGguf({ arch: 'gemma3', seed: 1, endOfTurn: 'never', contextLength: 8192 });
+/** The ~220 MB model (the peer benchmark's `mid` shape, answers that never end), cached across runs. */
+async function midModel() {
+  const dir = join(homedir(), '.cache', 'atomr-infer', 'bench-models');
+  const path = join(dir, 'chat-mid.gguf');
+  if (existsSync(path)) return path;
+  mkdirSync(dir, { recursive: true });
+  console.log('writing the ~220 MB test model (once)…');
+  await writeTinyGguf({
+    arch: 'gemma3',
+    seed: 1,
+    endOfTurn: 'never',
+    contextLength: 8192,
+    embeddingLength: 1024,
+    blockCount: 7,
+    headCount: 8,
+    headCountKv: 4,
+    headDim: 128,
+    feedForwardLength: 4096,
+    path: `${path}.part`,
+  });
+  renameSync(`${path}.part`, path);
+  return path;
+}
+const model =
+  SIZE === 'mid'
+    ? await midModel()
+    : await writeTinyGguf({ arch: 'gemma3', seed: 1, endOfTurn: 'never', contextLength: 8192 });
 const env = { ...process.env, HOME: work, ATOMR_INFER_HOME: join(work, 'state'), NO_COLOR: '1' };
 
 /** Runs argv under GNU time (when present) and returns stdout and peak RSS in MB. */
@@ -192,7 +228,7 @@ const variants = { raw: runRaw, prompt: runPrompt, ...(haveTmux ? { tui: runTui 
 const results = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
 try {
   console.log(
-    `tiny gemma3 GGUF, ${TOKENS} tokens, ${THREADS} thread, seed ${SAMPLING.seed}, ${ROUNDS} rounds (median)`,
+    `${SIZE === 'mid' ? '~220 MB' : 'tiny'} gemma3 GGUF, ${TOKENS} tokens, ${THREADS} thread, seed ${SAMPLING.seed}, ${ROUNDS} rounds (median)`,
   );
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of Object.entries(variants)) results[name].push(await run());
@@ -238,6 +274,25 @@ try {
     misses.length
       ? `below the 0.97 goal (best runs): ${misses.map(([n]) => n).join(', ')}`
       : 'goal met (best runs): ≥ 0.97 × raw',
+  );
+
+  // The same chat path and raw node-llama-cpp in one process, alternating: our layers' own per-token cost,
+  // without what a bigger program costs merely by being bigger (docs/llamacpp.md, "Per-token overhead").
+  const inProcessTokens = SIZE === 'mid' ? TOKENS : 800;
+  const inProcess = spawnSync(
+    process.execPath,
+    [
+      join(here, 'lib', 'chat-in-process.mjs'),
+      JSON.stringify({ modelPath: model, tokens: inProcessTokens, rounds: SIZE === 'mid' ? 5 : 16 }),
+    ],
+    { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+  const pairs = inProcess.status === 0 ? JSON.parse(inProcess.stdout.trim().split('\n').pop()) : undefined;
+  console.log(
+    pairs
+      ? `in one process, answers alternating (${inProcessTokens} tokens, ${pairs.ratios.length} pairs): ` +
+          `chat path ÷ raw median ${fmt(pairs.ratio, 3)} (pairs ${pairs.ratios.map((r) => fmt(r, 2)).join(' ')})`
+      : `in-process comparison failed: ${inProcess.stderr.trim().split('\n').pop()}`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
