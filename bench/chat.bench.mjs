@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { argument } from './lib/measure.mjs';
+import { MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -94,12 +95,7 @@ async function midModel() {
     seed: 1,
     endOfTurn: 'never',
     contextLength: 8192,
-    embeddingLength: 1024,
-    blockCount: 7,
-    headCount: 8,
-    headCountKv: 4,
-    headDim: 128,
-    feedForwardLength: 4096,
+    ...MODEL_SHAPES.mid,
     path: `${path}.part`,
   });
   renameSync(`${path}.part`, path);

@@ -19,6 +19,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensurePeerBuild } from './lib/llama-peer-build.mjs';
 import { argument, ROOT } from './lib/measure.mjs';
+import { MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const ROUNDS = argument('--rounds', 5);
 const TOKENS = argument('--tokens', 300);
@@ -42,24 +43,6 @@ if (peer.skipped) {
 }
 
 // ---- models: generated once, cached beside the peer build (the ~220 MB one takes ~1.5 min to write) ----------
-const SHAPES = {
-  small: {
-    embeddingLength: 256,
-    blockCount: 4,
-    headCount: 4,
-    headCountKv: 2,
-    headDim: 64,
-    feedForwardLength: 1024,
-  },
-  mid: {
-    embeddingLength: 1024,
-    blockCount: 7,
-    headCount: 8,
-    headCountKv: 4,
-    headDim: 128,
-    feedForwardLength: 4096,
-  },
-};
 async function modelFile(name) {
   const dir = join(peer.dir, 'models');
   mkdirSync(dir, { recursive: true });
@@ -71,7 +54,7 @@ async function modelFile(name) {
       arch: 'gemma3',
       seed: 1,
       contextLength: 8192,
-      ...SHAPES[name],
+      ...MODEL_SHAPES[name],
       path: `${path}.part`,
     });
     renameSync(`${path}.part`, path);
