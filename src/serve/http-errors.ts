@@ -29,7 +29,8 @@ import { errorBody, type OpenAiErrorBody } from './openai-format.js';
  * | anything not ours (a bug)               | 500    | server_error, no detail |
  *
  * The message is ours and redacted; an error that is not an AtomrError says only that the runner failed, since
- * its text may be anything.
+ * its text may be anything. A 400 carries the error's hint too (what is accepted: the schema keywords, the
+ * runtimes that take images), since an API client has no other line to read it on.
  */
 export interface HttpError {
   status: number;
@@ -43,8 +44,9 @@ export function httpErrorFor(error: unknown): HttpError {
       body: errorBody('the runner failed unexpectedly; see the server log', 'server_error', 'runner_error'),
     };
   }
-  const message = redactSecrets(error.message);
   const [status, type] = statusOf(error);
+  const hint = status === 400 && error.hint ? ` (hint: ${error.hint})` : '';
+  const message = redactSecrets(`${error.message}${hint}`);
   // The error's own code (e.g. `remote-rate-limited`, `unsupported_content`): the same one the CLI prints.
   return { status, body: errorBody(message, type, error.code) };
 }

@@ -97,7 +97,8 @@ describe('serve: invalid requests', () => {
         code: 'unsupported_content',
       });
       expect(error.message).toBe(
-        'messages[0] contains an image part: the llama.cpp runner accepts text only',
+        'messages[0] contains an image part: the llama.cpp runner accepts text only (hint: images and audio need ' +
+          'the vLLM runtime (--runtime vllm) or a remote endpoint (--runtime remote --endpoint URL))',
       );
     },
   );
@@ -113,7 +114,10 @@ describe('serve: invalid requests', () => {
     });
     const error = await errorOf(response);
     expect(error).toMatchObject({ status: 400, code: 'unsupported_content' });
-    expect(error.message).toBe('file: the llama.cpp runner does not take audio, so it cannot transcribe');
+    expect(error.message).toBe(
+      'file: the llama.cpp runner does not take audio, so it cannot transcribe (hint: images and audio need the ' +
+        'vLLM runtime (--runtime vllm) or a remote endpoint (--runtime remote --endpoint URL))',
+    );
   });
 
   it('a form sent to the chat route is still read as JSON (400 invalid_json)', async () => {
