@@ -7,7 +7,7 @@ import { setImmediate } from 'node:timers';
  * The waiting consumer is woken on the next event-loop turn (setImmediate), not at once: node-llama-cpp queues
  * the next token's decode in the microtasks that follow the callback, and a consumer woken at once runs first,
  * so its work (a stdout write, an SSE frame) sits between two decodes. Woken later, it runs while the native
- * worker decodes, on a main thread that is otherwise idle (see docs/serve.md, "Per-token overhead").
+ * worker decodes, on a main thread that is otherwise idle (docs/llamacpp.md, "Per-token overhead").
  */
 export class Channel<T> {
   private readonly items: T[] = [];
@@ -25,18 +25,18 @@ export class Channel<T> {
       this.wake();
       return;
     }
-    if (this.waiting && !this.wakeScheduled) {
-      this.wakeScheduled = true;
-      setImmediate(this.wake);
-    }
+    this.scheduleWake();
   }
 
   close(): void {
     this.closed = true;
-    if (this.waiting && !this.wakeScheduled) {
-      this.wakeScheduled = true;
-      setImmediate(this.wake);
-    }
+    this.scheduleWake();
+  }
+
+  private scheduleWake(): void {
+    if (!this.waiting || this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(this.wake);
   }
 
   private readonly wake = (): void => {
