@@ -12,13 +12,13 @@
 //
 //   node bench/chat.bench.mjs [--size tiny|mid] [--tokens N] [--rounds R]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { argument } from './lib/measure.mjs';
-import { MODEL_SHAPES } from './lib/model-shapes.mjs';
+import { cachedBenchModel, MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -84,23 +84,14 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
 const { writeTinyGguf } = await import(join(root, 'test', 'helpers', 'gguf', 'tiny-model.mjs'));
 const work = mkdtempSync(join(tmpdir(), 'atomr-chat-bench-'));
 /** The ~220 MB model (the peer benchmark's `mid` shape, answers that never end), cached across runs. */
-async function midModel() {
-  const dir = join(homedir(), '.cache', 'atomr-infer', 'bench-models');
-  const path = join(dir, 'chat-mid.gguf');
-  if (existsSync(path)) return path;
-  mkdirSync(dir, { recursive: true });
-  console.log('writing the ~220 MB test model (once)…');
-  await writeTinyGguf({
+const midModel = () =>
+  cachedBenchModel(join(homedir(), '.cache', 'atomr-infer', 'bench-models', 'chat-mid.gguf'), '~220 MB', {
     arch: 'gemma3',
     seed: 1,
     endOfTurn: 'never',
     contextLength: 8192,
     ...MODEL_SHAPES.mid,
-    path: `${path}.part`,
   });
-  renameSync(`${path}.part`, path);
-  return path;
-}
 const model =
   SIZE === 'mid'
     ? await midModel()

@@ -12,14 +12,14 @@
 //
 //   node bench/peer.bench.mjs [--rounds R] [--tokens N] [--models small,mid] [--streams 1,4,8]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensurePeerBuild } from './lib/llama-peer-build.mjs';
 import { argument, ROOT } from './lib/measure.mjs';
-import { MODEL_SHAPES } from './lib/model-shapes.mjs';
+import { cachedBenchModel, MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const ROUNDS = argument('--rounds', 5);
 const TOKENS = argument('--tokens', 300);
@@ -43,23 +43,13 @@ if (peer.skipped) {
 }
 
 // ---- models: generated once, cached beside the peer build (the ~220 MB one takes ~1.5 min to write) ----------
-async function modelFile(name) {
-  const dir = join(peer.dir, 'models');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${name}.gguf`);
-  if (!existsSync(path)) {
-    const { writeTinyGguf } = await import('../test/helpers/gguf/index.mjs');
-    console.log(`writing the ${name} test model (once)…`);
-    await writeTinyGguf({
-      arch: 'gemma3',
-      seed: 1,
-      contextLength: 8192,
-      ...MODEL_SHAPES[name],
-      path: `${path}.part`,
-    });
-    renameSync(`${path}.part`, path);
-  }
-  return path;
+function modelFile(name) {
+  return cachedBenchModel(join(peer.dir, 'models', `${name}.gguf`), name, {
+    arch: 'gemma3',
+    seed: 1,
+    contextLength: 8192,
+    ...MODEL_SHAPES[name],
+  });
 }
 
 function freePort() {

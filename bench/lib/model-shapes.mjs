@@ -1,5 +1,8 @@
-// The generated-GGUF shapes the benchmarks share (test/helpers/gguf writes them with random weights):
-// `small` ≈ 9 MB, `mid` ≈ 220 MB, where a token takes ~10 ms on one thread here.
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+// The generated GGUFs the benchmarks share (test/helpers/gguf writes them with random weights): their shapes,
+// `small` ≈ 9 MB and `mid` ≈ 220 MB (a token in ~10 ms on one thread here), and the cache that keeps them.
 export const MODEL_SHAPES = Object.freeze({
   small: Object.freeze({
     embeddingLength: 256,
@@ -18,3 +21,17 @@ export const MODEL_SHAPES = Object.freeze({
     feedForwardLength: 4096,
   }),
 });
+
+/**
+ * The generated GGUF at `path`, written once (to `path.part`, then renamed, so an interrupted write is never
+ * taken for a model) with writeTinyGguf's `options`; later runs reuse it. `label` names it in the one-time note.
+ */
+export async function cachedBenchModel(path, label, options) {
+  if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true });
+  const { writeTinyGguf } = await import('../../test/helpers/gguf/index.mjs');
+  console.log(`writing the ${label} test model (once)…`);
+  await writeTinyGguf({ ...options, path: `${path}.part` });
+  renameSync(`${path}.part`, path);
+  return path;
+}
