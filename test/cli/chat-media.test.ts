@@ -6,6 +6,7 @@ import { writeTinyGguf } from '../helpers/gguf/index.mjs';
 import { TINY_JPEG, makeMp3, makePng, makeWav } from '../helpers/media.js';
 import { mediaPythonInterpreter } from '../helpers/media-python.js';
 import { FAKE_VLLM_PATH, readRecord } from '../runners/vllm/helpers.js';
+import { writeCachedSnapshot } from '../helpers/hf-cache.js';
 
 /**
  * `chat --image/--audio` through the built CLI: the files reach vLLM's engine (the test double, under a venv
@@ -56,13 +57,7 @@ describe('atomr-infer chat --image / --audio', () => {
       FAKE_VLLM_RECORD_FILE: recordFile,
       PYTHONDONTWRITEBYTECODE: '1',
     };
-    const sha = 'a'.repeat(40);
-    const repo = join(env.HF_HUB_CACHE ?? '', 'models--google--gemma-4-E2B-it');
-    mkdirSync(join(repo, 'snapshots', sha), { recursive: true });
-    mkdirSync(join(repo, 'refs'), { recursive: true });
-    writeFileSync(join(repo, 'refs', 'main'), sha);
-    writeFileSync(join(repo, 'snapshots', sha, 'config.json'), '{}');
-    writeFileSync(join(repo, 'snapshots', sha, 'model.safetensors'), '');
+    writeCachedSnapshot(env.HF_HUB_CACHE ?? '', MODEL, { 'config.json': '{}', 'model.safetensors': '' });
     const media = ['cat.png', 'dog.jpg', 'hello.wav', 'hello.mp3'].map((name) => join(dir, name));
     const run = await runCli(
       [

@@ -1,9 +1,10 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentRegistry } from '../../src/core/deployments.js';
 import { isolatedEnv, runCli } from '../e2e/helpers/cli.js';
 import { writeTinyGguf } from '../helpers/gguf/index.mjs';
+import { writeCachedSnapshot } from '../helpers/hf-cache.js';
 
 /**
  * `chat --prompt` / piped stdin / `--json` end to end: the built CLI, the real llama.cpp runner, a generated
@@ -140,12 +141,9 @@ describe('atomr-infer chat --prompt', () => {
 
 describe('atomr-infer chat: where the model comes from', () => {
   it('a catalog model id runs the GGUF found in the Hugging Face cache', async () => {
-    const commit = 'a'.repeat(40);
-    const repoDir = join(env.HF_HUB_CACHE as string, 'models--ggml-org--gemma-4-E2B-it-GGUF');
-    mkdirSync(join(repoDir, 'refs'), { recursive: true });
-    mkdirSync(join(repoDir, 'snapshots', commit), { recursive: true });
-    writeFileSync(join(repoDir, 'refs', 'main'), commit);
-    copyFileSync(model, join(repoDir, 'snapshots', commit, 'gemma-4-E2B-it-Q4_K_M.gguf'));
+    writeCachedSnapshot(env.HF_HUB_CACHE as string, 'ggml-org/gemma-4-E2B-it-GGUF', {
+      'gemma-4-E2B-it-Q4_K_M.gguf': readFileSync(model),
+    });
     const byId = await runCli(
       ['chat', ...common(model).slice(2), '--model', 'google/gemma-4-E2B-it', '--prompt', STORY],
       { env },

@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runCli } from '../e2e/helpers/cli.js';
 import { FAKE_VLLM_PATH, TEST_PYTHON, readRecord } from '../runners/vllm/helpers.js';
+import { writeCachedSnapshot } from '../helpers/hf-cache.js';
 
 /**
  * `chat --runtime vllm`: the built CLI drives the real vLLM runner (pythonia bridge, driver, engine loop) with
@@ -24,16 +25,10 @@ beforeAll(() => {
     FAKE_VLLM_RECORD_FILE: recordFile,
     PYTHONDONTWRITEBYTECODE: '1', // no __pycache__ in the source tree
   });
-  const sha = 'a'.repeat(40);
-  const repo = join(env.HF_HUB_CACHE ?? '', 'models--google--gemma-4-E2B-it');
-  mkdirSync(join(repo, 'refs'), { recursive: true });
-  mkdirSync(join(repo, 'snapshots', sha), { recursive: true });
-  writeFileSync(join(repo, 'refs', 'main'), sha);
-  writeFileSync(
-    join(repo, 'snapshots', sha, 'config.json'),
-    '{"architectures":["Gemma4ForConditionalGeneration"]}',
-  );
-  writeFileSync(join(repo, 'snapshots', sha, 'model.safetensors'), '');
+  writeCachedSnapshot(env.HF_HUB_CACHE ?? '', MODEL, {
+    'config.json': '{"architectures":["Gemma4ForConditionalGeneration"]}',
+    'model.safetensors': '',
+  });
 });
 afterAll(() => cleanup());
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realPython } from '../helpers/fake-bin.js';
 import { createSandbox, parseReport, runCli, type Sandbox } from './cli-helpers.js';
 import { sample } from './samples.js';
+import { writeCachedSnapshot } from '../helpers/hf-cache.js';
 
 let box: Sandbox;
 beforeEach(() => {
@@ -146,13 +147,8 @@ describe('atomr-infer probe --json', () => {
   });
 
   it('uses a GGUF already in the Hub cache: no download, its path in the config', async () => {
-    const repo = join(box.cacheDir, 'models--ggml-org--gemma-4-E4B-it-GGUF');
-    const commit = 'a'.repeat(40);
-    mkdirSync(join(repo, 'refs'), { recursive: true });
-    writeFileSync(join(repo, 'refs', 'main'), commit);
-    mkdirSync(join(repo, 'snapshots', commit), { recursive: true });
-    const file = join(repo, 'snapshots', commit, 'gemma-4-E4B-it-Q4_K_M.gguf');
-    writeFileSync(file, 'GGUF');
+    const name = 'gemma-4-E4B-it-Q4_K_M.gguf';
+    const file = writeCachedSnapshot(box.cacheDir, 'ggml-org/gemma-4-E4B-it-GGUF', { [name]: 'GGUF' })[name]!;
     truncateSync(file, 200 * 1024 * 1024); // sparse: 200 MiB on paper, nothing on disk
     const result = await runCli(['probe', '--json'], box.env());
     const report = parseReport(result.stdout);
