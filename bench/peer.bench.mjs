@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensurePeerBuild } from './lib/llama-peer-build.mjs';
-import { argument, ROOT } from './lib/measure.mjs';
+import { argument, CLI_ARGV, ROOT } from './lib/measure.mjs';
 import { cachedBenchModel, MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const ROUNDS = argument('--rounds', 5);
@@ -95,7 +95,7 @@ function stopProcess(child) {
 
 async function startOurs(model, slots) {
   const port = await freePort();
-  const args = [join(ROOT, 'bin', 'atomr-infer.js'), 'serve', '--model', model, '--threads', '1'];
+  const args = [...CLI_ARGV.slice(1), 'serve', '--model', model, '--threads', '1'];
   args.push('--parallel', String(slots), '--ctx', String(CTX_PER_SLOT), '--port', String(port));
   args.push('--queue', '100', '--log-level', 'warn', '--log-format', 'json');
   return startServer('atomr-infer', process.execPath, args, port, model);

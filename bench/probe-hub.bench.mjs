@@ -13,9 +13,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_ARGV } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'atomr-infer.js');
+// The CLI as installed: its shebang's Node flags, then bin/atomr-infer.js.
+const cli = CLI_ARGV.slice(1);
 const script = join(root, 'probes', 'python-env.py');
 const runs = Math.max(5, Number(process.env.BENCH_RUNS) || 10);
 const python = process.env.ATOMR_INFER_PYTHON?.trim() || 'python3';
@@ -89,13 +91,13 @@ async function main() {
     'python3 python-env.py': () => [python, [script], process.env],
     'probe, Hub asked': () => [
       process.execPath,
-      [cli, ...probe],
+      [...cli, ...probe],
       probeEnv(hubUrl, join(scratch, `f${fresh++}`)),
     ],
-    'probe, Hub remembered': () => [process.execPath, [cli, ...probe], probeEnv(hubUrl, keptHome)],
+    'probe, Hub remembered': () => [process.execPath, [...cli, ...probe], probeEnv(hubUrl, keptHome)],
     'probe, Hub silent': () => [
       process.execPath,
-      [cli, ...probe],
+      [...cli, ...probe],
       probeEnv(silentUrl, join(scratch, `s${fresh++}`)),
     ],
   };
@@ -128,7 +130,7 @@ async function main() {
 
   try {
     // Warm-up; it also primes the kept state directory, so every timed "remembered" run asks nothing.
-    spawnSync(process.execPath, [cli, ...probe], { env: probeEnv(hubUrl, keptHome) });
+    spawnSync(process.execPath, [...cli, ...probe], { env: probeEnv(hubUrl, keptHome) });
     for (const name of Object.keys(commands)) time(name);
     const samples = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
     for (let i = 0; i < runs; i++) for (const name of Object.keys(commands)) samples[name].push(time(name));

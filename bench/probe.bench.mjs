@@ -10,9 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_ARGV } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'atomr-infer.js');
+// The CLI as installed: its shebang's Node flags, then bin/atomr-infer.js.
+const cli = CLI_ARGV.slice(1);
 const script = join(root, 'probes', 'python-env.py');
 const runs = Math.max(10, Number(process.env.BENCH_RUNS) || 15);
 const python = process.env.ATOMR_INFER_PYTHON?.trim() || 'python3';
@@ -30,8 +32,8 @@ const rssFile = join(scratch, 'rss.txt');
 const commands = {
   'node -e 0': [process.execPath, ['-e', '0']],
   'python3 python-env.py': [python, [script]],
-  'probe --json': [process.execPath, ['--import', hook, cli, 'probe', '--json']],
-  '--help': [process.execPath, [cli, '--help']],
+  'probe --json': [process.execPath, ['--import', hook, ...cli, 'probe', '--json']],
+  '--help': [process.execPath, [...cli, '--help']],
 };
 
 function time(name) {

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_ARGV } from './lib/measure.mjs';
 import { performance } from 'node:perf_hooks';
 import { writeTinyGguf } from '../test/helpers/gguf/index.mjs';
 
@@ -57,9 +58,9 @@ async function direct(i) {
 
 // ---- serve, as its own process ----------------------------------------------------------------------------------
 const child = spawn(
-  process.execPath,
+  CLI_ARGV[0],
   [
-    join(root, 'bin/atomr-infer.js'),
+    ...CLI_ARGV.slice(1),
     'serve',
     '--model',
     modelPath,

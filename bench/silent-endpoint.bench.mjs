@@ -7,12 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', 'bin', 'atomr-infer.js');
+import { CLI_ARGV } from './lib/measure.mjs';
 
 /** A TCP server that accepts and stays silent; counts connections that sent a request. */
 async function silentServer() {
@@ -47,7 +44,7 @@ async function measure(label, args) {
     HF_ENDPOINT: server.url,
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, ...args(server.url)], {
+  const child = spawn(CLI_ARGV[0], [...CLI_ARGV.slice(1), ...args(server.url)], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,8 +1,9 @@
 // The chat path against raw node-llama-cpp in ONE process, alternating answer by answer: the same V8 heap, the
 // same JIT state, the same moment of a noisy machine. What is left between the two is the per-token cost of our
 // own layers (runner → Channel → stream → `--json` lines on stdout), without what merely being a bigger program
-// costs (see docs/llamacpp.md, "Per-token overhead"). The answers' JSON lines go to stdout, as `chat --json`
-// writes them; the last stdout line is the result: the median of the per-pair ratios, and each ratio.
+// costs (see docs/llamacpp.md, "Per-token overhead"). Both write what they generate to stdout as it comes (raw
+// its text chunks, ours the `chat --json` lines), as a chat program must. The last stdout line is the result:
+// the median of the per-pair ratios, and each ratio.
 //
 //   node bench/lib/chat-in-process.mjs '{"modelPath":"…","tokens":800,"rounds":16}' > /dev/null  (or a pipe)
 import { join } from 'node:path';
@@ -32,9 +33,10 @@ async function raw() {
     maxTokens: tokens,
     ...SAMPLING,
     repeatPenalty: false,
-    onTextChunk() {
+    onTextChunk(chunk) {
       last = performance.now();
       first ??= last;
+      process.stdout.write(chunk);
     },
   });
   return (tokens - 1) / ((last - first) / 1000);

@@ -2,12 +2,30 @@
 // decode tok/s = (tokens − 1) / (last delta − first delta)), peak RSS, child-process isolation and medians.
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The command's entry point: what npm links `atomr-infer` to. */
+export const BIN = join(ROOT, 'bin', 'atomr-infer.js');
+
+/**
+ * The Node flags on BIN's shebang (`#!/usr/bin/env -S node <flags>`): an installed `atomr-infer` runs with them,
+ * so a bench that starts the CLI as `node <flags> BIN` (this very node, not whichever is first on PATH) measures
+ * what a user runs.
+ */
+export const CLI_NODE_FLAGS = (() => {
+  const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0];
+  const match = /^#!\S*env(?:\s+-S)?\s+node\b(.*)$/.exec(shebang);
+  if (!match) throw new Error(`${BIN}: unexpected shebang ${shebang}`);
+  return match[1].trim().split(/\s+/).filter(Boolean);
+})();
+
+/** argv that runs the CLI as installed: [node, ...its shebang flags, BIN]. */
+export const CLI_ARGV = Object.freeze([process.execPath, ...CLI_NODE_FLAGS, BIN]);
 
 /** The prompt, sampling and budget every llama.cpp comparison uses (identical for raw and runner). */
 export const BENCH_PROMPT = 'Tell me a long story about the sea.';
