@@ -7,7 +7,8 @@
 // Same generated GGUFs (a small one and a ~220 MB one, cached beside the build), 1 thread, as many slots as
 // streams, the same prompt, sampling and token count. At 1, 4 and 8 concurrent streams, the two servers take turns
 // round by round; each round reports aggregate tok/s (all tokens over the round's wall time) and every request's
-// time to first token. Prints medians of the rounds, TTFT p50/max over all of them, and the ratios ours ÷ peer.
+// time to first token. Prints medians of the rounds, TTFT p50/max over all of them, and the ratios ours ÷ peer:
+// of the medians, and the median of each round's own ratio.
 // Finally 32 concurrent clients against `serve --parallel 8`: errors (goal 0).
 //
 //   node bench/peer.bench.mjs [--rounds R] [--tokens N] [--models small,mid] [--streams 1,4,8]
@@ -211,7 +212,7 @@ for (const name of MODELS) {
       STREAMS.map((s) => `${s}: ${ceiling[s] ?? '?'} tok/s`).join(', '),
   );
   console.log(
-    'streams | server       | tok/s (median) | TTFT p50 ms | TTFT max ms | ours ÷ peer tok/s | TTFT max ratio',
+    'streams | server       | tok/s (median) | TTFT p50 ms | TTFT max ms | ours ÷ peer tok/s | per round | TTFT max ratio',
   );
   for (const streams of STREAMS) {
     const ours = await startOurs(model, streams);
@@ -243,8 +244,11 @@ for (const name of MODELS) {
     });
     const a = summary(runs['atomr-infer']);
     const b = summary(runs['llama-server']);
+    // The two servers run back to back within a round, so a round's ratio cancels most of the machine's drift
+    // (runs of 3–5 rounds moved the ratio of medians by ±0.07–0.15 here).
+    const perRound = median(runs['atomr-infer'].tps.map((tps, i) => tps / runs['llama-server'].tps[i]));
     console.log(
-      `${String(streams).padStart(7)} | atomr-infer  | ${fixed(a.tps).padStart(14)} | ${fixed(a.p50, 0).padStart(11)} | ${fixed(a.max, 0).padStart(11)} | ${fixed(a.tps / b.tps, 2).padStart(17)} | ${fixed(a.max / b.max, 2)}`,
+      `${String(streams).padStart(7)} | atomr-infer  | ${fixed(a.tps).padStart(14)} | ${fixed(a.p50, 0).padStart(11)} | ${fixed(a.max, 0).padStart(11)} | ${fixed(a.tps / b.tps, 2).padStart(17)} | ${fixed(perRound, 2).padStart(9)} | ${fixed(a.max / b.max, 2)}`,
     );
     console.log(
       `${''.padStart(7)} | llama-server | ${fixed(b.tps).padStart(14)} | ${fixed(b.p50, 0).padStart(11)} | ${fixed(b.max, 0).padStart(11)} |`,
