@@ -1,9 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
-// Why the V8 flag: while a token takes under a millisecond, the young generation is the memory that every token's
-// allocations stream through. Loading this much code (and a model) makes V8 grow it to 16 MB, twice what a plain
-// node-llama-cpp script ends up with, and that costs a tiny model ~6 % of its decode speed. Capped at 8 MB (the
-// plain script's size) that cost is gone, and `--help` and `probe` run exactly the same collections as without it
-// (docs/llamacpp.md, "Per-token overhead"). `env -S` splits the line; npm's links and Windows shims pass it on.
+#!/usr/bin/env node
+// No V8 flags on this line: `#!/usr/bin/env -S node --max-semi-space-size=8` would make a tiny model decode ~6 %
+// faster (docs/llamacpp.md, "Per-token overhead"), but BusyBox's env (Alpine, the node:alpine images), OpenBSD's,
+// NetBSD's and coreutils before 8.30 have no -S, and there the command would not start at all.
 // The only place that catches errors and chooses the exit code (see src/core/exit-codes.ts).
 import { main } from '../dist/cli/main.js';
 import { AtomrError } from '../dist/core/errors.js';

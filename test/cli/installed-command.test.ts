@@ -6,9 +6,9 @@ import { requireBuiltCli } from '../helpers/built-cli.js';
 import { BIN, isolatedEnv, ROOT } from '../e2e/helpers/cli.js';
 
 /**
- * npm links `atomr-infer` to bin/atomr-infer.js and runs it through its shebang (`env -S node <V8 flags>`), not
- * as `node bin/atomr-infer.js` like the other CLI tests. A shebang that `env` cannot split would break every
- * installed command while those tests still pass.
+ * npm links `atomr-infer` to bin/atomr-infer.js and runs it through its shebang, not as `node bin/atomr-infer.js`
+ * like the other CLI tests. A shebang this machine's `env` cannot run (e.g. flags without `env -S`, or a file that
+ * lost its executable bit) would break every installed command while those tests still pass.
  */
 let env: NodeJS.ProcessEnv;
 let cleanup: () => void;
