@@ -49,7 +49,9 @@ describe.skipIf(!TmuxSession.available())(
     afterAll(async () => {
       tmux.kill();
       await hub.close();
-      await rm(home, { recursive: true, force: true });
+      // kill-server hangs up on the shell and the CLI in it, which may still be writing under home for a few
+      // milliseconds (seen in CI as ENOTEMPTY): retry, as rm does for exactly that error.
+      await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     });
 
     it('downloads the model with progress, then the chat UI starts and answers', async () => {
