@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// No V8 flags on this line: `#!/usr/bin/env -S node --max-semi-space-size=8` would make a tiny model decode ~6 %
-// faster (docs/llamacpp.md, "Per-token overhead"), but BusyBox's env (Alpine, the node:alpine images), OpenBSD's,
-// NetBSD's and coreutils before 8.30 have no -S, and there the command would not start at all.
 // The only place that catches errors and chooses the exit code (see src/core/exit-codes.ts).
 import { main } from '../dist/cli/main.js';
 import { AtomrError } from '../dist/core/errors.js';
 import { defaultHint } from '../dist/core/exit-codes.js';
 import { redactSecrets } from '../dist/core/secrets.js';
 import { configureForcedExit } from '../dist/core/stop-signals.js';
+import { capYoungGeneration } from '../dist/cli/young-generation.js';
+
+// V8's nursery stays at a plain node-llama-cpp script's size (src/cli/young-generation.ts says why). Set at run
+// time rather than as `--max-semi-space-size` on the shebang: `env -S` does not exist in BusyBox (Alpine).
+capYoungGeneration();
 
 // The stop policy (src/core/stop-signals.ts): a second SIGINT/SIGTERM/SIGHUP leaves at once, and only here.
 configureForcedExit((code) => process.exit(code));
