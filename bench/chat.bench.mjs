@@ -24,7 +24,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { argument, CLI_ARGV } from './lib/measure.mjs';
+import { argument, CLI_ARGV, median } from './lib/measure.mjs';
 import { cachedBenchModel, MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -216,13 +216,6 @@ async function runTui() {
     spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
   }
 }
-
-const median = (values) => {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 const variants = {
   raw: () => runRaw(),

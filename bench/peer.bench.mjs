@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensurePeerBuild } from './lib/llama-peer-build.mjs';
-import { argument, CLI_ARGV, ROOT } from './lib/measure.mjs';
+import { argument, CLI_ARGV, median, ROOT } from './lib/measure.mjs';
 import { cachedBenchModel, MODEL_SHAPES } from './lib/model-shapes.mjs';
 
 const ROUNDS = argument('--rounds', 5);
@@ -167,12 +167,8 @@ async function round(server, streams, offset) {
   return { tps: tokens / seconds, ttfts: results.map((r) => r.ttft) };
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const fixed = (value, digits = 1) => value.toFixed(digits);
+// A figure a failed stream count never produced (median of nothing) prints as n/a.
+const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 function batchedBench(model) {
   const npl = STREAMS.join(',');

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltCli } from '../helpers/built-cli.js';
-import { BIN, isolatedEnv, ROOT } from '../e2e/helpers/cli.js';
+import { BIN, isolatedEnv } from '../e2e/helpers/cli.js';
+import { VERSION } from '../../src/cli/version.js';
 
 /**
  * npm links `atomr-infer` to bin/atomr-infer.js and runs it through its shebang, not as `node bin/atomr-infer.js`
@@ -26,10 +26,9 @@ const run = (args: string[]) =>
 
 describe('the installed command (bin/atomr-infer.js run through its shebang)', () => {
   it('prints its version and exits 0', async () => {
-    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const result = await run(['--version']);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout.trim()).toBe(version);
+    expect(result.stdout.trim()).toBe(VERSION);
     expect(result.stderr).toBe('');
   });
 
