@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global fetch, Buffer */
 // `npm run bench -- peer`: `atomr-infer serve` against llama.cpp's own `llama-server`, built from the llama.cpp
 // commit node-llama-cpp bundles (bench/lib/llama-peer-build.mjs; built once into a cache folder, ~20 min on 2
 // cores), plus `llama-batched-bench` for the engine's own ceiling.
@@ -12,15 +11,20 @@
 // Finally 32 concurrent clients against `serve --parallel 8`: errors (goal 0).
 //
 //   node bench/peer.bench.mjs [--rounds R] [--tokens N] [--models small,mid] [--streams 1,4,8]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensurePeerBuild } from './lib/llama-peer-build.mjs';
-import { argument, CLI_ARGV, median, ROOT } from './lib/measure.mjs';
-import { cachedBenchModel, MODEL_SHAPES } from './lib/model-shapes.mjs';
+import { argument, median, ROOT } from './lib/measure.mjs';
+import { peerBenchModel } from './lib/model-shapes.mjs';
+import {
+  CTX_PER_SLOT,
+  engineBinary,
+  startOurs,
+  startPeer as startPeerServer,
+  streamOne,
+} from './lib/peer-servers.mjs';
 
 const ROUNDS = argument('--rounds', 5);
 const TOKENS = argument('--tokens', 300);
@@ -30,8 +34,6 @@ const listArg = (name, fallback) => {
 };
 const MODELS = listArg('--models', ['small', 'mid']);
 const STREAMS = listArg('--streams', ['1', '4', '8']).map(Number);
-const CTX_PER_SLOT = 1024;
-const PROMPT = (i) => `Tell me story number ${i} about the sea.`;
 
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
   console.log('dist/ is missing: run `npm run build` first');
@@ -42,126 +44,16 @@ if (peer.skipped) {
   console.log(`peer benchmark skipped: ${peer.skipped}`);
   process.exit(0);
 }
+const startPeer = (model, slots) => startPeerServer(peer.server, model, slots);
 
-// ---- models: generated once, cached beside the peer build (the ~220 MB one takes ~1.5 min to write) ----------
-function modelFile(name) {
-  return cachedBenchModel(join(peer.dir, 'models', `${name}.gguf`), name, {
-    arch: 'gemma3',
-    seed: 1,
-    contextLength: 8192,
-    ...MODEL_SHAPES[name],
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts a server process and resolves once `/health` answers 200. */
-async function startServer(name, command, args, port, model) {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (data) => {
-    log = (log + data).slice(-4000);
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}): ${log}`);
-    const ok = await fetch(`${base}/health`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return { name, base, model: basename(model), stop: () => stopProcess(child) };
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${name} did not become healthy: ${log}`);
-}
-
-function stopProcess(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
-}
-
-async function startOurs(model, slots) {
-  const port = await freePort();
-  const args = [...CLI_ARGV.slice(1), 'serve', '--model', model, '--threads', '1'];
-  args.push('--parallel', String(slots), '--ctx', String(CTX_PER_SLOT), '--port', String(port));
-  args.push('--queue', '100', '--log-level', 'warn', '--log-format', 'json');
-  return startServer('atomr-infer', process.execPath, args, port, model);
-}
-
-async function startPeer(model, slots) {
-  const port = await freePort();
-  // -c is the whole KV cache in llama-server: slots × the per-slot context ours gets from --ctx.
-  const args = ['-m', model, '-t', '1', '-tb', '1', '-np', String(slots), '-c', String(slots * CTX_PER_SLOT)];
-  args.push('--port', String(port), '--host', '127.0.0.1', '--no-webui', '--log-disable');
-  return startServer('llama-server', peer.server, args, port, model);
-}
-
-/**
- * One streamed chat answer: TTFT (ms) and the completion tokens its usage chunk reports. Read with node:http and
- * Buffer search rather than fetch's web streams: the client shares the two cores with the server it measures.
- */
-function streamOne(server, i, maxTokens = TOKENS) {
-  const body = JSON.stringify({
-    model: server.model,
-    messages: [{ role: 'user', content: PROMPT(i) }],
-    max_tokens: maxTokens,
-    temperature: 1,
-    top_k: 64,
-    top_p: 0.95,
-    seed: i,
-    stream: true,
-    stream_options: { include_usage: true },
-  });
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      `${server.base}/v1/chat/completions`,
-      // A fresh connection per request: a kept-alive socket the server has since closed would fail the round.
-      { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false },
-      (response) => {
-        const chunks = [];
-        let ttft;
-        response.on('data', (chunk) => {
-          if (ttft === undefined && /"content":"[^"]/.test(chunk.toString('latin1'))) {
-            ttft = performance.now() - start;
-          }
-          chunks.push(chunk);
-        });
-        response.on('error', reject);
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (response.statusCode !== 200) {
-            reject(new Error(`${server.name}: HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
-            return;
-          }
-          const usage = /"completion_tokens":(\d+)/.exec(text.slice(text.lastIndexOf('"usage"')));
-          if (!usage) reject(new Error(`${server.name}: no usage chunk`));
-          else resolve({ ttft: ttft ?? performance.now() - start, tokens: Number(usage[1]) });
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+// Models: generated once, cached beside the peer build (the ~220 MB one takes ~1.5 min to write).
+const modelFile = (name) => peerBenchModel(peer.dir, name);
 
 async function round(server, streams, offset) {
   const start = performance.now();
-  const results = await Promise.all(Array.from({ length: streams }, (_, i) => streamOne(server, offset + i)));
+  const results = await Promise.all(
+    Array.from({ length: streams }, (_, i) => streamOne(server, offset + i, { maxTokens: TOKENS })),
+  );
   const seconds = (performance.now() - start) / 1000;
   const tokens = results.reduce((sum, r) => sum + r.tokens, 0);
   return { tps: tokens / seconds, ttfts: results.map((r) => r.ttft) };
@@ -183,17 +75,7 @@ function batchedBench(model) {
   return Object.fromEntries(rows.map((cells) => [Number(cells[3]), Number(cells[8])]));
 }
 
-// Which node-llama-cpp binary `serve` will load: its portable prebuilt one, or a local build made with
-// `npx --no node-llama-cpp source download --gpu false` (native to this CPU, as the peer build is).
-const engineBinary = await (async () => {
-  const { getLlama } = await import('node-llama-cpp');
-  const llama = await getLlama({ build: 'never', gpu: false });
-  const kind =
-    llama.buildType === 'localBuild' ? 'a local build (native to this CPU)' : 'the prebuilt binary';
-  await llama.dispose();
-  return kind;
-})();
-console.log(`serve's node-llama-cpp engine: ${engineBinary}`);
+console.log(`serve's node-llama-cpp engine: ${await engineBinary()}`);
 console.log(
   `peer: llama.cpp ${peer.commit.slice(0, 12)} (node-llama-cpp's bundle) · 1 thread · ${TOKENS} tokens · ` +
     `${ROUNDS} rounds, servers alternating · slots = streams · ctx ${CTX_PER_SLOT} per slot`,
@@ -262,11 +144,9 @@ async function closedLoop(server, clients, each) {
   await Promise.all(
     Array.from({ length: clients }, async (_, client) => {
       for (let k = 0; k < each; k++) {
-        const result = await streamOne(
-          server,
-          9000 + client * 100 + k,
-          Math.round(TOKENS * (0.3 + ((client + k) % clients) * 0.35)),
-        );
+        const result = await streamOne(server, 9000 + client * 100 + k, {
+          maxTokens: Math.round(TOKENS * (0.3 + ((client + k) % clients) * 0.35)),
+        });
         ttfts.push(result.ttft);
         tokens += result.tokens;
       }
@@ -304,7 +184,9 @@ for (const name of MODELS.filter((m) => m === 'mid').concat(MODELS.includes('mid
   const ours = await startOurs(model, 8);
   let errors = 0;
   try {
-    const results = await Promise.allSettled(Array.from({ length: 32 }, (_, i) => streamOne(ours, 5000 + i)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 32 }, (_, i) => streamOne(ours, 5000 + i, { maxTokens: TOKENS })),
+    );
     errors = results.filter((r) => r.status === 'rejected').length;
   } finally {
     await ours.stop();

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 // The generated GGUFs the benchmarks share (test/helpers/gguf writes them with random weights): their shapes,
 // `small` ≈ 9 MB and `mid` ≈ 220 MB (a token in ~10 ms on one thread here), and the cache that keeps them.
@@ -34,4 +34,14 @@ export async function cachedBenchModel(path, label, options) {
   await writeTinyGguf({ ...options, path: `${path}.part` });
   renameSync(`${path}.part`, path);
   return path;
+}
+
+/** The peer benchmarks' model `name` (`small` or `mid`), cached beside the peer build in `peerDir`. */
+export function peerBenchModel(peerDir, name) {
+  return cachedBenchModel(join(peerDir, 'models', `${name}.gguf`), name, {
+    arch: 'gemma3',
+    seed: 1,
+    contextLength: 8192,
+    ...MODEL_SHAPES[name],
+  });
 }
