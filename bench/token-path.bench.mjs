@@ -99,7 +99,7 @@ try {
   const names = Object.keys(steps);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < names.length; k++) await steps[names[(round + k) % names.length]](round + 1);
-    const last = (name) => samples[name].at(-1)?.toFixed(2);
+    const last = (name) => samples[name].at(-1)?.toFixed(2) ?? 'n/a';
     console.log(
       `round ${round + 1}/${ROUNDS}: ms/token ` +
         ['batched', 'peer', 'evaluate', 'chat', 'cli', 'serve']
