@@ -8,6 +8,7 @@
 //   llama-server   llama.cpp's own server (client-side time per token)
 //   evaluate       node-llama-cpp's LlamaContextSequence.evaluate(), as shipped
 //   two-task       a minimal loop over the same native calls: decode on the thread pool, then sample there
+//   two-task+turn  the same, waiting for the next event-loop turn before each decode, as node-llama-cpp does
 //   one-task       decode and sample in one thread-pool task: needs node-llama-cpp's addon built with
 //                  node-llama-cpp-fused-decode-sample.patch (beside this file); skipped otherwise:
 //                    patch -p1 -d node_modules/node-llama-cpp < bench/experiments/node-llama-cpp-fused-decode-sample.patch
@@ -17,6 +18,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 import { ensurePeerBuild } from '../lib/llama-peer-build.mjs';
 import { argument, median } from '../lib/measure.mjs';
@@ -67,8 +69,11 @@ async function viaEvaluate(seed) {
   return (last - first) / (TOKENS - 1);
 }
 
-/** The least JavaScript a token can cost: one batch of one token, then one or two thread-pool tasks. */
-async function minimalLoop(seed, oneTask) {
+/**
+ * The least JavaScript a token can cost: one batch of one token, then one or two thread-pool tasks. With
+ * `nextTurn`, each decode waits for the next event-loop turn first, as node-llama-cpp's batch dispatcher does.
+ */
+async function minimalLoop(seed, oneTask, nextTurn = false) {
   await forget();
   const sampler = new LlamaSampler(model);
   sampler.applyConfig(sequence._resolveSamplerConfig({ ...SAMPLING, seed }));
@@ -85,6 +90,7 @@ async function minimalLoop(seed, oneTask) {
   let position = input.length;
   const first = performance.now();
   for (let n = 1; n < TOKENS; n++) {
+    if (nextTurn) await new Promise((resolve) => setImmediate(resolve));
     native.initBatch(1);
     [logitIndex] = native.addToBatch(sequenceId, position++, Uint32Array.of(token), Uint32Array.of(0));
     if (oneTask) token = await native.decodeBatchAndSampleToken(logitIndex, sampler._sampler);
@@ -104,6 +110,7 @@ const paths = {
   'llama-server': async (seed) => (await streamOne(peer, seed, { maxTokens: TOKENS })).msPerToken,
   evaluate: viaEvaluate,
   'two-task': (seed) => minimalLoop(seed, false),
+  'two-task+turn': (seed) => minimalLoop(seed, false, true),
   ...(oneTaskBuilt ? { 'one-task': (seed) => minimalLoop(seed, true) } : {}),
 };
 const names = Object.keys(paths);
@@ -132,7 +139,7 @@ console.log(
 );
 if (!oneTaskBuilt)
   console.log('one-task: skipped (the addon is not built with the patch beside this script)');
-console.log('path          | ms/token (median) | ÷ llama-server tok/s, per round');
+console.log('path           | ms/token (median) | ÷ llama-server tok/s, per round');
 for (const name of names) {
   const ratio = perRound(name, 'llama-server').toFixed(3);
   console.log(
@@ -140,5 +147,6 @@ for (const name of names) {
   );
 }
 console.log(`two-task ÷ evaluate, per round: ${perRound('two-task', 'evaluate').toFixed(3)}`);
+console.log(`two-task+turn ÷ evaluate, per round: ${perRound('two-task+turn', 'evaluate').toFixed(3)}`);
 if (oneTaskBuilt)
   console.log(`one-task ÷ two-task, per round: ${perRound('one-task', 'two-task').toFixed(3)}`);
