@@ -11,11 +11,10 @@
 // Finally 32 concurrent clients against `serve --parallel 8`: errors (goal 0).
 //
 //   node bench/peer.bench.mjs [--rounds R] [--tokens N] [--models small,mid] [--streams 1,4,8]
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ensurePeerBuild } from './lib/llama-peer-build.mjs';
+import { ensurePeerBuild, runBatchedBench } from './lib/llama-peer-build.mjs';
 import { argument, median, ROOT } from './lib/measure.mjs';
 import { peerBenchModel } from './lib/model-shapes.mjs';
 import {
@@ -62,18 +61,12 @@ async function round(server, streams, offset) {
 // A figure a failed stream count never produced (median of nothing) prints as n/a.
 const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-function batchedBench(model) {
-  const npl = STREAMS.join(',');
-  const args = ['-m', model, '-c', String(Math.max(...STREAMS) * CTX_PER_SLOT), '-b', '2048', '-ub', '512'];
-  args.push('-npp', '32', '-ntg', String(Math.min(TOKENS, 200)), '-npl', npl, '-t', '1');
-  const result = spawnSync(peer.batchedBench, args, { encoding: 'utf8' });
-  const rows = (result.stdout ?? '')
-    .split('\n')
-    .filter((line) => /^\|\s+\d+/.test(line))
-    .map((line) => line.split('|').map((cell) => cell.trim()));
-  // Columns: PP, TG, B, N_KV, T_PP, S_PP, T_TG, S_TG, T, S.
-  return Object.fromEntries(rows.map((cells) => [Number(cells[3]), Number(cells[8])]));
-}
+const batchedBench = (model) =>
+  runBatchedBench(peer.batchedBench, model, {
+    sequences: STREAMS,
+    tokens: Math.min(TOKENS, 200),
+    contextSize: Math.max(...STREAMS) * CTX_PER_SLOT,
+  });
 
 console.log(`serve's node-llama-cpp engine: ${await engineBinary()}`);
 console.log(

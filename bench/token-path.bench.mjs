@@ -18,10 +18,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePeerBuild } from './lib/llama-peer-build.mjs';
-import { argument, CLI_ARGV, median, ROOT, runInChild } from './lib/measure.mjs';
+import { ensurePeerBuild, runBatchedBench } from './lib/llama-peer-build.mjs';
+import { argument, BENCH_SAMPLING, CLI_ARGV, median, ROOT, runInChild } from './lib/measure.mjs';
 import { peerBenchModel } from './lib/model-shapes.mjs';
-import { engineBinary, startOurs, startPeer, streamOne } from './lib/peer-servers.mjs';
+import { engineBinary, peerPrompt, startOurs, startPeer, streamOne } from './lib/peer-servers.mjs';
 
 const ROUNDS = argument('--rounds', 5);
 const TOKENS = argument('--tokens', 300);
@@ -38,21 +38,22 @@ if (peer.skipped) {
 }
 const model = await peerBenchModel(peer.dir, 'mid');
 
-/** llama-batched-bench, one sequence: decode-only ms per token (its S_TG column, tokens/s). */
+/** llama-batched-bench, one sequence: decode-only ms per token. */
 function batchedBenchMsPerToken() {
-  const args = ['-m', model, '-c', '1024', '-b', '2048', '-ub', '512', '-npp', '32', '-ntg', String(TOKENS)];
-  args.push('-npl', '1', '-t', '1');
-  const result = spawnSync(peer.batchedBench, args, { encoding: 'utf8' });
-  const row = (result.stdout ?? '').split('\n').find((line) => /^\|\s+\d+/.test(line));
-  const cells = row?.split('|').map((cell) => cell.trim());
-  return cells ? 1000 / Number(cells[8]) : undefined;
+  const tokensPerSecond = runBatchedBench(peer.batchedBench, model, {
+    sequences: [1],
+    tokens: TOKENS,
+    contextSize: 1024,
+  })[1];
+  return tokensPerSecond ? 1000 / tokensPerSecond : undefined;
 }
 
 /** `chat --prompt --json`: the decode tok/s its last JSON line reports, as ms per token. */
 function chatPromptMsPerToken(seed) {
   const args = [...CLI_ARGV.slice(1), 'chat', '--model', model, '--threads', '1', '--ctx', '1024'];
-  args.push('--max-tokens', String(TOKENS), '--temperature', '1', '--top-k', '64', '--top-p', '0.95');
-  args.push('--seed', String(seed), '--json', '--prompt', `Tell me story number ${seed} about the sea.`);
+  args.push('--max-tokens', String(TOKENS), '--temperature', String(BENCH_SAMPLING.temperature));
+  args.push('--top-k', String(BENCH_SAMPLING.topK), '--top-p', String(BENCH_SAMPLING.topP));
+  args.push('--seed', String(seed), '--json', '--prompt', peerPrompt(seed));
   const result = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: ROOT });
   const done = JSON.parse((result.stdout ?? '').trim().split('\n').pop() || '{}');
   if (result.status !== 0 || !done.tokensPerSecond) {

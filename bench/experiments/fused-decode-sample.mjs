@@ -21,13 +21,12 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 import { ensurePeerBuild } from '../lib/llama-peer-build.mjs';
-import { argument, median } from '../lib/measure.mjs';
+import { argument, BENCH_SAMPLING, median } from '../lib/measure.mjs';
 import { peerBenchModel } from '../lib/model-shapes.mjs';
-import { engineBinary, startPeer, streamOne } from '../lib/peer-servers.mjs';
+import { engineBinary, peerPrompt, startPeer, streamOne } from '../lib/peer-servers.mjs';
 
 const ROUNDS = argument('--rounds', 9);
 const TOKENS = argument('--tokens', 300);
-const SAMPLING = { temperature: 1, topK: 64, topP: 0.95 };
 
 const peerBuild = ensurePeerBuild();
 if (peerBuild.skipped) {
@@ -49,7 +48,7 @@ const sequence = context.getSequence();
 const native = context._ctx;
 const sequenceId = sequence._sequenceId;
 const oneTaskBuilt = typeof native.decodeBatchAndSampleToken === 'function';
-const prompt = (seed) => model.tokenize(`Tell me story number ${seed} about the sea.`);
+const prompt = (seed) => model.tokenize(peerPrompt(seed));
 
 async function forget() {
   await sequence.clearHistory();
@@ -61,7 +60,7 @@ async function viaEvaluate(seed) {
   let generated = 0;
   let first;
   let last;
-  for await (const _token of sequence.evaluate(prompt(seed), { ...SAMPLING, seed })) {
+  for await (const _token of sequence.evaluate(prompt(seed), { ...BENCH_SAMPLING, seed })) {
     last = performance.now();
     first ??= last;
     if (++generated >= TOKENS) break;
@@ -76,7 +75,7 @@ async function viaEvaluate(seed) {
 async function minimalLoop(seed, oneTask, nextTurn = false) {
   await forget();
   const sampler = new LlamaSampler(model);
-  sampler.applyConfig(sequence._resolveSamplerConfig({ ...SAMPLING, seed }));
+  sampler.applyConfig(sequence._resolveSamplerConfig({ ...BENCH_SAMPLING, seed }));
   const input = prompt(seed);
   native.initBatch(input.length);
   let [logitIndex] = native.addToBatch(
@@ -143,7 +142,7 @@ console.log('path           | ms/token (median) | ÷ llama-server tok/s, per rou
 for (const name of names) {
   const ratio = perRound(name, 'llama-server').toFixed(3);
   console.log(
-    `${name.padEnd(13)} | ${median(samples[name]).toFixed(2).padStart(17)} | ${ratio.padStart(10)}`,
+    `${name.padEnd(14)} | ${median(samples[name]).toFixed(2).padStart(17)} | ${ratio.padStart(10)}`,
   );
 }
 console.log(`two-task ÷ evaluate, per round: ${perRound('two-task', 'evaluate').toFixed(3)}`);

@@ -25,6 +25,23 @@ export function bundledLlamaCpp() {
   return { bundle, commit, nodeLlamaCppVersion };
 }
 
+/**
+ * Runs the peer build's `llama-batched-bench` on `model`, 1 thread, a 32-token prompt and `tokens` generated per
+ * sequence, and returns its decode tok/s (the S_TG column) for each count in `sequences`: `{ [count]: tok/s }`.
+ * A count it printed no row for is missing.
+ */
+export function runBatchedBench(binary, model, { sequences, tokens, contextSize }) {
+  const args = ['-m', model, '-c', String(contextSize), '-b', '2048', '-ub', '512'];
+  args.push('-npp', '32', '-ntg', String(tokens), '-npl', sequences.join(','), '-t', '1');
+  const result = spawnSync(binary, args, { encoding: 'utf8' });
+  const rows = (result.stdout ?? '')
+    .split('\n')
+    .filter((line) => /^\|\s+\d+/.test(line))
+    .map((line) => line.split('|').map((cell) => cell.trim()));
+  // Columns: PP, TG, B, N_KV, T_PP, S_PP, T_TG, S_TG, T, S.
+  return Object.fromEntries(rows.map((cells) => [Number(cells[3]), Number(cells[8])]));
+}
+
 /** The cache folder: $ATOMR_INFER_PEER_CACHE, else ~/.cache/atomr-infer/llama-peer/<commit>. */
 export function peerCacheDir(commit) {
   const base =

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CLI_ARGV } from './measure.mjs';
+import { BENCH_SAMPLING, CLI_ARGV } from './measure.mjs';
 
 /**
  * Which node-llama-cpp binary `serve` will load: its portable prebuilt one, or a local build made with
@@ -21,6 +21,9 @@ export async function engineBinary() {
   await llama.dispose();
   return kind;
 }
+
+/** The peer benchmarks' prompt: numbered, so answers differ from request to request. */
+export const peerPrompt = (i) => `Tell me story number ${i} about the sea.`;
 
 /** Context per slot: each side gets the same KV cache per sequence. */
 export const CTX_PER_SLOT = 1024;
@@ -88,14 +91,14 @@ export async function startPeer(serverBinary, model, slots) {
  * sends one (`timings.predicted_per_token_ms`). Read with node:http and Buffer search rather than fetch's web
  * streams: the client shares the two cores with the server it measures.
  */
-export function streamOne(server, i, { maxTokens, prompt = `Tell me story number ${i} about the sea.` }) {
+export function streamOne(server, i, { maxTokens, prompt = peerPrompt(i) }) {
   const body = JSON.stringify({
     model: server.model,
     messages: [{ role: 'user', content: prompt }],
     max_tokens: maxTokens,
-    temperature: 1,
-    top_k: 64,
-    top_p: 0.95,
+    temperature: BENCH_SAMPLING.temperature,
+    top_k: BENCH_SAMPLING.topK,
+    top_p: BENCH_SAMPLING.topP,
     seed: i,
     stream: true,
     stream_options: { include_usage: true },

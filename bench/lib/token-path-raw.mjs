@@ -5,10 +5,8 @@
 //
 //   node bench/lib/token-path-raw.mjs '{"modelPath":"…","tokens":300,"seed":1}'
 import { performance } from 'node:perf_hooks';
-import { isMain } from './measure.mjs';
-
-const SAMPLING = { temperature: 1, topK: 64, topP: 0.95 };
-const PROMPT = (seed) => `Tell me story number ${seed} about the sea.`;
+import { BENCH_SAMPLING, isMain } from './measure.mjs';
+import { peerPrompt } from './peer-servers.mjs';
 
 /** llama.cpp's "eval time = X ms / N runs" line (single-token decodes), as ms per decode. */
 function decodeMsFrom(lines) {
@@ -52,7 +50,10 @@ export async function measureTokenPath({ modelPath, tokens = 300, seed = 1 }) {
   const evaluate = () =>
     timed(async (tick) => {
       let generated = 0;
-      for await (const _token of sequence.evaluate(model.tokenize(PROMPT(seed)), { ...SAMPLING, seed })) {
+      for await (const _token of sequence.evaluate(model.tokenize(peerPrompt(seed)), {
+        ...BENCH_SAMPLING,
+        seed,
+      })) {
         tick();
         if (++generated >= tokens) break;
       }
@@ -65,8 +66,8 @@ export async function measureTokenPath({ modelPath, tokens = 300, seed = 1 }) {
         autoDisposeSequence: false,
       });
       session.setChatHistory([]);
-      await session.prompt(PROMPT(seed), {
-        ...SAMPLING,
+      await session.prompt(peerPrompt(seed), {
+        ...BENCH_SAMPLING,
         seed,
         maxTokens: tokens,
         repeatPenalty: false,
