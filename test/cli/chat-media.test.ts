@@ -5,7 +5,7 @@ import { isolatedEnv, runCli } from '../e2e/helpers/cli.js';
 import { writeTinyGguf } from '../helpers/gguf/index.mjs';
 import { TINY_JPEG, makeMp3, makePng, makeWav } from '../helpers/media.js';
 import { mediaPythonInterpreter } from '../helpers/media-python.js';
-import { FAKE_VLLM_PATH, readRecord } from '../runners/vllm/helpers.js';
+import { FAKE_VLLM_PATH, readRecord, vllmChatArgs } from '../runners/vllm/helpers.js';
 import { writeCachedSnapshot } from '../helpers/hf-cache.js';
 
 /**
@@ -60,11 +60,7 @@ describe('atomr-infer chat --image / --audio', () => {
     writeCachedSnapshot(env.HF_HUB_CACHE ?? '', MODEL, { 'config.json': '{}', 'model.safetensors': '' });
     const media = ['cat.png', 'dog.jpg', 'hello.wav', 'hello.mp3'].map((name) => join(dir, name));
     const run = await runCli(
-      [
-        'chat',
-        '--runtime',
-        'vllm',
-        '--model',
+      vllmChatArgs(
         MODEL,
         '--ctx',
         '4096',
@@ -78,7 +74,7 @@ describe('atomr-infer chat --image / --audio', () => {
         media[1]!,
         '--audio',
         media[3]!,
-      ],
+      ),
       { env: vllmEnv, timeoutMs: 60_000 },
     );
     expect(run.stderr).not.toContain('atomr-infer:');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, runCli } from '../e2e/helpers/cli.js';
-import { FAKE_VLLM_PATH, TEST_PYTHON, readRecord } from '../runners/vllm/helpers.js';
+import { FAKE_VLLM_PATH, TEST_PYTHON, readRecord, vllmChatArgs } from '../runners/vllm/helpers.js';
 import { writeCachedSnapshot } from '../helpers/hf-cache.js';
 
 /**
@@ -54,10 +54,10 @@ function gone(pid: number): boolean {
 describe('atomr-infer chat --runtime vllm', () => {
   it('streams the answer through the vLLM runner, only the answer on stdout, and exits promptly', async () => {
     const started = performance.now();
-    const run = await runCli(
-      ['chat', '--runtime', 'vllm', '--model', MODEL, '--ctx', '4096', '--prompt', 'hello from the cli'],
-      { env, timeoutMs: 30_000 },
-    );
+    const run = await runCli(vllmChatArgs(MODEL, '--ctx', '4096', '--prompt', 'hello from the cli'), {
+      env,
+      timeoutMs: 30_000,
+    });
     const elapsed = performance.now() - started;
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe('Echo: hello from the cli\n');
@@ -80,18 +80,7 @@ describe('atomr-infer chat --runtime vllm', () => {
       ...env,
       FAKE_VLLM_ANSWER: '<|channel>thought\nThey greet me.<channel|>Hello back.',
     };
-    const args = [
-      'chat',
-      '--runtime',
-      'vllm',
-      '--model',
-      MODEL,
-      '--ctx',
-      '4096',
-      '--think',
-      '--prompt',
-      'hi',
-    ];
+    const args = vllmChatArgs(MODEL, '--ctx', '4096', '--think', '--prompt', 'hi');
     const plain = await runCli(args, { env: thinking, timeoutMs: 30_000 });
     expect(plain.exitCode).toBe(0);
     expect(plain.stdout).toBe('Hello back.\n');
@@ -113,18 +102,7 @@ describe('atomr-infer chat --runtime vllm', () => {
 
   it('--json: token events, then a done event with the finish reason and usage', async () => {
     const run = await runCli(
-      [
-        'chat',
-        '--runtime',
-        'vllm',
-        '--model',
-        MODEL,
-        '--max-tokens',
-        '2',
-        '--json',
-        '--prompt',
-        'one two three',
-      ],
+      vllmChatArgs(MODEL, '--max-tokens', '2', '--json', '--prompt', 'one two three'),
       { env, timeoutMs: 30_000 },
     );
     expect(run.exitCode).toBe(0);
@@ -150,7 +128,7 @@ describe('atomr-infer chat --runtime vllm', () => {
       /^atomr-infer: importing vLLM failed in .*OSError: libcudart\.so\.12/,
     ],
   ])('%s: only the clear error on stderr, no Python traceback', async (_case, extra, first) => {
-    const run = await runCli(['chat', '--runtime', 'vllm', '--model', MODEL, '--prompt', 'hi'], {
+    const run = await runCli(vllmChatArgs(MODEL, '--prompt', 'hi'), {
       env: { ...env, ...extra },
       timeoutMs: 30_000,
     });

@@ -28,6 +28,9 @@ function errorLines(stderr: string): string[] {
 
 const STACK_TRACE = /\bat .+:\d+:\d+/;
 
+/** `chat` on the tiny model with one thread, then `rest`. */
+const chatArgs = (...rest: string[]): string[] => ['chat', '--model', model, '--threads', '1', ...rest];
+
 interface DoneEvent {
   type: 'done';
   finishReason: string;
@@ -42,23 +45,10 @@ function doneEvent(stdout: string): DoneEvent {
 
 describe('item 2: max tokens beyond the context', () => {
   it('chat --max-tokens 1048576 --ctx 64 ends with length once the context is full, and --json says why', async () => {
-    const run = await runCli(
-      [
-        'chat',
-        '--model',
-        model,
-        '--threads',
-        '1',
-        '--max-tokens',
-        '1048576',
-        '--ctx',
-        '64',
-        '--json',
-        '-p',
-        'hi',
-      ],
-      { env, timeoutMs: 120_000 },
-    );
+    const run = await runCli(chatArgs('--max-tokens', '1048576', '--ctx', '64', '--json', '-p', 'hi'), {
+      env,
+      timeoutMs: 120_000,
+    });
     expect(run.exitCode).toBe(0);
     const done = doneEvent(run.stdout);
     expect(done).toMatchObject({ type: 'done', finishReason: 'length', contextFull: true });
@@ -67,10 +57,10 @@ describe('item 2: max tokens beyond the context', () => {
   });
 
   it('plain mode: the answer on stdout, one note on stderr naming the full context', async () => {
-    const run = await runCli(
-      ['chat', '--model', model, '--threads', '1', '--max-tokens', '1048576', '--ctx', '256', '-p', 'hi'],
-      { env, timeoutMs: 120_000 },
-    );
+    const run = await runCli(chatArgs('--max-tokens', '1048576', '--ctx', '256', '-p', 'hi'), {
+      env,
+      timeoutMs: 120_000,
+    });
     expect(run.exitCode).toBe(0);
     expect(run.stdout.trim().length).toBeGreaterThan(0);
     expect(errorLines(run.stderr)).toEqual([
@@ -79,10 +69,7 @@ describe('item 2: max tokens beyond the context', () => {
   });
 
   it('--max-tokens within the context: finish reason length, contextFull false, no note', async () => {
-    const run = await runCli(
-      ['chat', '--model', model, '--threads', '1', '--max-tokens', '5', '--json', '-p', 'hi'],
-      { env },
-    );
+    const run = await runCli(chatArgs('--max-tokens', '5', '--json', '-p', 'hi'), { env });
     expect(run.exitCode).toBe(0);
     expect(doneEvent(run.stdout)).toMatchObject({ finishReason: 'length', contextFull: false });
     expect(run.stderr).toBe('');
@@ -96,10 +83,7 @@ describe('item 2: max tokens beyond the context', () => {
   });
 
   it('a prompt that alone does not fit the context: exit 2, one line naming both sizes', async () => {
-    const run = await runCli(
-      ['chat', '--model', model, '--threads', '1', '--ctx', '256', '-p', 'word '.repeat(600)],
-      { env },
-    );
+    const run = await runCli(chatArgs('--ctx', '256', '-p', 'word '.repeat(600)), { env });
     expect(run.exitCode).toBe(2);
     expect(run.stdout).toBe('');
     expect(errorLines(run.stderr)).toEqual([
@@ -115,12 +99,9 @@ describe('item 6: CI and NODE_LLAMA_CPP_* values node-llama-cpp would choke on',
   it.each(['yes', '', 'maybe', 'woodpecker', 'TRUE', '0'])(
     'CI=%j: chat answers (exit 0, no stack trace)',
     async (ci) => {
-      const run = await runCli(
-        ['chat', '--model', model, '--threads', '1', '--max-tokens', '3', '-p', 'hi'],
-        {
-          env: { ...env, CI: ci },
-        },
-      );
+      const run = await runCli(chatArgs('--max-tokens', '3', '-p', 'hi'), {
+        env: { ...env, CI: ci },
+      });
       expect(run.stderr).not.toMatch(/EnvVarError|unexpected error/);
       expect(run.exitCode).toBe(0);
       expect(run.stdout.trim().length).toBeGreaterThan(0);
@@ -153,7 +134,7 @@ describe('item 6: CI and NODE_LLAMA_CPP_* values node-llama-cpp would choke on',
     ['NODE_LLAMA_CPP_DEBUG', 'maybe'],
     ['NODE_LLAMA_CPP_LOG_LEVEL', 'loud'],
   ])('%s=%j: exit 2, one line naming the variable and what it accepts', async (name, value) => {
-    const run = await runCli(['chat', '--model', model, '--threads', '1', '--max-tokens', '3', '-p', 'hi'], {
+    const run = await runCli(chatArgs('--max-tokens', '3', '-p', 'hi'), {
       env: { ...env, [name]: value },
     });
     expect(run.exitCode).toBe(2);
@@ -167,7 +148,7 @@ describe('item 6: CI and NODE_LLAMA_CPP_* values node-llama-cpp would choke on',
   });
 
   it('a blank NODE_LLAMA_CPP_* value counts as unset, as every atomr-infer variable does', async () => {
-    const run = await runCli(['chat', '--model', model, '--threads', '1', '--max-tokens', '3', '-p', 'hi'], {
+    const run = await runCli(chatArgs('--max-tokens', '3', '-p', 'hi'), {
       env: { ...env, NODE_LLAMA_CPP_GPU: ' ', NODE_LLAMA_CPP_DEBUG: '' },
     });
     expect(run.exitCode).toBe(0);

@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import OpenAI from 'openai';
 import type { ExecuteBatch, ModelRunner, TokenChunk } from '../../../src/core/model-runner.js';
 import { createVllmRunner } from '../../../src/runners/vllm/index.js';
+import { startServer, type RunningServer, type ServeOptions } from '../../../src/serve/start.js';
 
 /**
  * The interpreter `python3` resolves to. Tests pass it directly: a pyenv shim in front of it costs ~0.3 s per
@@ -80,6 +82,39 @@ export function makeRunner(
     weights: { kind: 'huggingface', repo: model },
     settings: { engineLogs: 'silent', python: TEST_PYTHON, ...settings },
   });
+}
+
+/**
+ * `serve` on 127.0.0.1:0 as model `gemma` over `makeRunner(settings)` (2 slots, a queue of 4, no logs), resolved
+ * once the runner is loaded; `extra` adds or overrides serve options.
+ */
+export async function startVllmServer(
+  settings: Record<string, unknown> = {},
+  extra: Partial<ServeOptions> = {},
+): Promise<RunningServer> {
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    model: { id: 'gemma', aliases: [], created: 0 },
+    loadRunner: () => makeRunner(settings),
+    parallel: 2,
+    maxQueue: 4,
+    shutdownGraceMs: 1000,
+    log: { level: 'silent', format: 'json' },
+    ...extra,
+  });
+  await server.ready;
+  return server;
+}
+
+/** The official OpenAI client on a server without an API key, with no retries. */
+export function openAiClient(server: RunningServer): OpenAI {
+  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+}
+
+/** `chat --runtime vllm --model <model>` and then `rest`: the built CLI's arguments for a chat on vLLM. */
+export function vllmChatArgs(model: string, ...rest: string[]): string[] {
+  return ['chat', '--runtime', 'vllm', '--model', model, ...rest];
 }
 
 export function chat(

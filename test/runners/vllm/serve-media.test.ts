@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteMediaPolicy } from '../../../src/serve/media-parts.js';
-import { startServer, type RunningServer } from '../../../src/serve/start.js';
+import type { RunningServer } from '../../../src/serve/start.js';
 import { TINY_JPEG, dataUrl, makeMp3, makePng, makeWav } from '../../helpers/media.js';
 import { mediaPythonInterpreter } from '../../helpers/media-python.js';
-import { makeRunner, readRecord, useFakeVllm, type FakeEnv } from './helpers.js';
+import { openAiClient, readRecord, startVllmServer, useFakeVllm, type FakeEnv } from './helpers.js';
 
 /**
  * `serve` on the vLLM runner over the fake engine: image_url (data URLs; http(s) only with --allow-remote-media)
@@ -31,18 +30,10 @@ beforeAll(async () => {
   }
   env = useFakeVllm();
   for (const remote of ['off', 'public', 'any'] as const) {
-    const server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      model: { id: 'gemma', aliases: [], created: 0 },
-      loadRunner: () => makeRunner({ python }),
-      parallel: 2,
-      maxQueue: 4,
-      shutdownGraceMs: 1000,
-      log: { level: 'silent', format: 'json' },
-      media: { remote, timeoutMs: 500, maxBytes: 64 * 1024 },
-    });
-    await server.ready;
+    const server = await startVllmServer(
+      { python },
+      { media: { remote, timeoutMs: 500, maxBytes: 64 * 1024 } },
+    );
     servers.set(remote, server);
   }
   // A loopback image server: a PNG, one too large, a 404, a redirect, and one that never answers.
@@ -111,7 +102,7 @@ async function expectRefused(response: Response, code: string, message: string |
 describe('serve: images and audio on vLLM', () => {
   it('a PNG and a JPEG as data URLs reach the engine as PIL images (OpenAI client)', async (ctx) => {
     if (!python) return ctx.skip(skipped);
-    const client = new OpenAI({ baseURL: `${servers.get('off')?.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    const client = openAiClient(servers.get('off')!);
     const answer = await client.chat.completions.create({
       model: 'gemma',
       messages: [

@@ -1,9 +1,9 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenChunk } from '../../../src/core/model-runner.js';
 import { createRemoteRunner } from '../../../src/runners/remote/index.js';
-import { startServer, type RunningServer } from '../../../src/serve/start.js';
-import { makeRunner, useFakeVllm, type FakeEnv } from './helpers.js';
+import type { RunningServer } from '../../../src/serve/start.js';
+import { openAiClient, startVllmServer, useFakeVllm, type FakeEnv } from './helpers.js';
 
 /**
  * Thinking end to end: the vLLM runner over the test double (which writes Gemma 4's raw thought channel), `serve`
@@ -16,18 +16,8 @@ let client: OpenAI;
 
 beforeAll(async () => {
   env = useFakeVllm({ FAKE_VLLM_ANSWER: RAW });
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    model: { id: 'gemma', aliases: [], created: 0 },
-    loadRunner: () => makeRunner(),
-    parallel: 2,
-    maxQueue: 4,
-    shutdownGraceMs: 1000,
-    log: { level: 'silent', format: 'json' },
-  });
-  await server.ready;
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  server = await startVllmServer();
+  client = openAiClient(server);
 }, 60_000);
 
 afterAll(async () => {

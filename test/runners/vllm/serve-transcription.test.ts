@@ -1,9 +1,10 @@
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
+import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/serve/start.js';
+import type { RunningServer } from '../../../src/serve/start.js';
 import { makeMp3, makeWav } from '../../helpers/media.js';
 import { mediaPythonInterpreter } from '../../helpers/media-python.js';
-import { makeRunner, readRecord, useFakeVllm, type FakeEnv } from './helpers.js';
+import { openAiClient, readRecord, startVllmServer, useFakeVllm, type FakeEnv } from './helpers.js';
 
 /**
  * `POST /v1/audio/transcriptions` on the vLLM runner over the fake engine: the clip reaches the engine as audio
@@ -26,18 +27,8 @@ beforeAll(async () => {
     return;
   }
   env = useFakeVllm();
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    model: { id: 'gemma', aliases: [], created: 0 },
-    loadRunner: () => makeRunner({ python }),
-    parallel: 2,
-    maxQueue: 4,
-    shutdownGraceMs: 1000,
-    log: { level: 'silent', format: 'json' },
-  });
-  await server.ready;
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  server = await startVllmServer({ python });
+  client = openAiClient(server);
 }, 300_000);
 
 afterAll(async () => {
