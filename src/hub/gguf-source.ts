@@ -79,6 +79,15 @@ export function pickGgufFile(files: readonly string[], quants: readonly string[]
   return undefined;
 }
 
+/** The file a repo spec names in `files`: its exact file, or the quant pick; undefined when it is not there. */
+export function specFileIn(
+  files: readonly string[],
+  spec: Exclude<GgufSpec, { kind: 'local' }>,
+): string | undefined {
+  if (spec.kind === 'hf-file') return files.includes(spec.file) ? spec.file : undefined;
+  return pickGgufFile(files, spec.quants);
+}
+
 export interface LocatedGguf {
   path: string;
   /** Set when the file comes from the Hugging Face cache. */
@@ -93,12 +102,7 @@ export function locateGguf(spec: GgufSpec, cacheDir: string, revision = 'main'):
   const commit = cachedCommit(cacheDir, spec.repo, revision);
   if (!commit) return undefined;
   const files = cachedSnapshotFiles(cacheDir, spec.repo, revision);
-  const file =
-    spec.kind === 'hf-file'
-      ? files.includes(spec.file)
-        ? spec.file
-        : undefined
-      : pickGgufFile(files, spec.quants);
+  const file = specFileIn(files, spec);
   if (!file) return undefined;
   return { path: snapshotPath(cacheDir, spec.repo, commit, file), repo: spec.repo, file, commit };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ModelError } from '../core/errors.js';
 import { ENV } from '../core/env-names.js';
-import { pickGgufFile, type GgufSpec } from './gguf-source.js';
+import { specFileIn, type GgufSpec } from './gguf-source.js';
 
 /**
  * Which of a repo's files a runner needs.
@@ -58,12 +58,7 @@ const SHARD = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
 /** The GGUF file(s) for a spec: the picked file and, for a split GGUF, all its shards in order. */
 export function selectGgufFiles(paths: readonly string[], spec: GgufSpec, repo: string): string[] {
   if (spec.kind === 'local') return [];
-  const first =
-    spec.kind === 'hf-file'
-      ? paths.includes(spec.file)
-        ? spec.file
-        : undefined
-      : pickGgufFile(paths, spec.quants);
+  const first = specFileIn(paths, spec);
   if (!first) {
     const ggufs = paths.filter((path) => path.toLowerCase().endsWith('.gguf') && !/mmproj/i.test(path));
     const wanted = spec.kind === 'hf-file' ? `file ${spec.file}` : `${spec.quant} GGUF`;
