@@ -9,12 +9,12 @@
 // `serve` runs as its own process (the built CLI, as a user runs it); the direct runner and the HTTP clients run
 // here. Measurements alternate direct/serve in rounds and report medians of the per-round ratios, so load from
 // other processes hits both sides alike. Needs dist/ (npm run build). Exits 1 only when a request failed.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI_ARGV } from './lib/measure.mjs';
+import { median } from './lib/measure.mjs';
+import { CTX_PER_SLOT, startOurs, streamOne } from './lib/peer-servers.mjs';
 import { performance } from 'node:perf_hooks';
 import { writeTinyGguf } from '../test/helpers/gguf/index.mjs';
 
@@ -28,12 +28,14 @@ const { createRunner } = await import('../dist/runners/index.js');
 const THREADS = 1;
 const PARALLEL = 4;
 const MAX_TOKENS = 512;
-const CONTEXT = 1024;
+// The context per sequence that `serve` gets from startOurs, so the direct runner matches it.
+const CONTEXT = CTX_PER_SLOT;
 const ROUNDS = 5;
 
 const dir = mkdtempSync(join(tmpdir(), 'serve-bench-'));
 const modelPath = await writeTinyGguf({ arch: 'gemma3', seed: 1, path: join(dir, 'tiny.gguf') });
-const messages = (i) => [{ role: 'user', content: `Tell me story number ${i}.` }];
+const story = (i) => `Tell me story number ${i}.`;
+const messages = (i) => [{ role: 'user', content: story(i) }];
 
 // ---- the runner, called directly (same settings `serve --parallel 4 --threads 1 --ctx 1024` uses) ------------
 const runner = await createRunner({
@@ -56,59 +58,12 @@ async function direct(i) {
   return tokens;
 }
 
-// ---- serve, as its own process ----------------------------------------------------------------------------------
-const child = spawn(
-  CLI_ARGV[0],
-  [
-    ...CLI_ARGV.slice(1),
-    'serve',
-    '--model',
-    modelPath,
-    '--threads',
-    String(THREADS),
-    '--parallel',
-    String(PARALLEL),
-    '--ctx',
-    String(CONTEXT),
-    '--port',
-    '0',
-    '--log-format',
-    'json',
-    '--log-level',
-    'info',
-  ],
-  { stdio: ['ignore', 'ignore', 'pipe'] },
-);
-const baseUrl = await new Promise((resolve, reject) => {
-  let log = '';
-  child.stderr.on('data', (data) => {
-    log += data;
-    const serving = /"url":"([^"]+)".*"msg":"serving"|"msg":"serving".*"url":"([^"]+)"/.exec(log);
-    if (serving) resolve(serving[1] ?? serving[2]);
-  });
-  child.on('exit', (code) => reject(new Error(`serve exited (${code}): ${log}`)));
-});
+// ---- serve, as its own process, logging every request as by default ----------------------------------------------
+const serve = await startOurs(modelPath, PARALLEL, { logLevel: 'info' });
 
-/** One streaming request read as raw SSE; resolves to the completion tokens its usage chunk reports. */
+/** One streaming request; resolves to the completion tokens its usage chunk reports. */
 async function viaServe(i) {
-  const response = await globalThis.fetch(`${baseUrl}/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'tiny.gguf',
-      messages: messages(i),
-      max_tokens: MAX_TOKENS,
-      seed: i,
-      stream: true,
-      stream_options: { include_usage: true },
-    }),
-  });
-  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-  const text = await response.text();
-  if (!text.trimEnd().endsWith('data: [DONE]')) throw new Error('the stream did not end with [DONE]');
-  const usage = /"completion_tokens":(\d+)/.exec(text.slice(text.lastIndexOf('"usage"')));
-  if (!usage) throw new Error('no usage chunk');
-  return Number(usage[1]);
+  return (await streamOne(serve, i, { maxTokens: MAX_TOKENS, prompt: story(i) })).tokens;
 }
 
 /** CPU milliseconds a process has used (user + system), from /proc: 0 where there is no /proc. */
@@ -136,7 +91,6 @@ async function aggregate(streams, one, pid) {
     cpuPerK: ((cpuMs(pid) - cpu) * 1000) / tokens,
   };
 }
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 try {
   await direct(0);
@@ -144,9 +98,9 @@ try {
   const rows = [];
   for (let round = 0; round < ROUNDS; round++) {
     const d1 = await aggregate(1, direct, process.pid);
-    const s1 = await aggregate(1, viaServe, child.pid);
+    const s1 = await aggregate(1, viaServe, serve.pid);
     const d4 = await aggregate(PARALLEL, direct, process.pid);
-    const s4 = await aggregate(PARALLEL, viaServe, child.pid);
+    const s4 = await aggregate(PARALLEL, viaServe, serve.pid);
     rows.push({ d1, s1, d4, s4 });
   }
   const pick = (f) => median(rows.map(f));
@@ -192,7 +146,7 @@ try {
   if (firstError) console.log(`first error: ${firstError.message}`);
   process.exitCode = errors > 0 ? 1 : 0;
 } finally {
-  child.kill('SIGTERM');
+  await serve.stop();
   await runner.dispose();
   rmSync(dir, { recursive: true, force: true });
 }

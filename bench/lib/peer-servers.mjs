@@ -62,18 +62,19 @@ async function startServer(name, command, args, port, model) {
       (r) => r.status === 200,
       () => false,
     );
-    if (ok) return { name, base, model: basename(model), stop: () => stopProcess(child) };
+    if (ok) return { name, base, model: basename(model), pid: child.pid, stop: () => stopProcess(child) };
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   child.kill('SIGKILL');
   throw new Error(`${name} did not become healthy: ${log}`);
 }
 
-export async function startOurs(model, slots) {
+/** `atomr-infer serve` as installed; `logLevel` 'info' logs every request, as a user's server does by default. */
+export async function startOurs(model, slots, { logLevel = 'warn' } = {}) {
   const port = await freePort();
   const args = [...CLI_ARGV.slice(1), 'serve', '--model', model, '--threads', '1'];
   args.push('--parallel', String(slots), '--ctx', String(CTX_PER_SLOT), '--port', String(port));
-  args.push('--queue', '100', '--log-level', 'warn', '--log-format', 'json');
+  args.push('--queue', '100', '--log-level', logLevel, '--log-format', 'json');
   return startServer('atomr-infer', process.execPath, args, port, model);
 }
 
@@ -86,9 +87,9 @@ export async function startPeer(serverBinary, model, slots) {
 }
 
 /**
- * One streamed chat answer. Returns TTFT (ms), the completion tokens its usage chunk reports, the client-side
- * time per token after the first (first to last text chunk), and llama-server's own figure for the same when it
- * sends one (`timings.predicted_per_token_ms`). Read with node:http and Buffer search rather than fetch's web
+ * One streamed chat answer, which must end with `data: [DONE]`. Returns TTFT (ms), the completion tokens its usage
+ * chunk reports, the client-side time per token after the first (first to last text chunk), and llama-server's own
+ * figure for the same when it sends one (`timings.predicted_per_token_ms`). Read with node:http and Buffer search rather than fetch's web
  * streams: the client shares the two cores with the server it measures.
  */
 export function streamOne(server, i, { maxTokens, prompt = peerPrompt(i) }) {
@@ -125,6 +126,10 @@ export function streamOne(server, i, { maxTokens, prompt = peerPrompt(i) }) {
           const text = Buffer.concat(chunks).toString('utf8');
           if (response.statusCode !== 200) {
             reject(new Error(`${server.name}: HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
+            return;
+          }
+          if (!text.trimEnd().endsWith('data: [DONE]')) {
+            reject(new Error(`${server.name}: the stream did not end with [DONE]`));
             return;
           }
           const usage = /"completion_tokens":(\d+)/.exec(text.slice(text.lastIndexOf('"usage"')));
