@@ -5,7 +5,7 @@
 //
 // Like for like: the raw script writes every text chunk to stdout as it arrives, as any chat program must (a
 // write per token, and the reader it wakes, cost a tiny model ~7 %); `raw-silent`, which writes nothing, is
-// shown for reference. The CLI runs as a user runs it, with the Node flags on its shebang (CLI_ARGV).
+// shown for reference. The CLI runs as a user runs it (CLI_ARGV).
 //
 // Goal (issue 12): `chat --prompt --json` decode tok/s ≥ 0.97 × raw; the TUI's ratio is printed too (its own goal
 // is the gap between frames, bench/tui-frames.bench.mjs). Each round runs every variant once, back to back; the

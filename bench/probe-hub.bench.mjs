@@ -13,10 +13,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI_ARGV } from './lib/measure.mjs';
+import { CLI_ARGV, median } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The CLI as installed: its shebang's Node flags, then bin/atomr-infer.js.
+// The CLI as installed (CLI_ARGV: this node, then bin/atomr-infer.js).
 const cli = CLI_ARGV.slice(1);
 const script = join(root, 'probes', 'python-env.py');
 const runs = Math.max(5, Number(process.env.BENCH_RUNS) || 10);
@@ -121,12 +121,6 @@ async function main() {
     }
     return ms;
   }
-
-  const median = (values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
 
   try {
     // Warm-up; it also primes the kept state directory, so every timed "remembered" run asks nothing.

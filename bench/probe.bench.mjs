@@ -10,10 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI_ARGV } from './lib/measure.mjs';
+import { CLI_ARGV, median } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The CLI as installed: its shebang's Node flags, then bin/atomr-infer.js.
+// The CLI as installed (CLI_ARGV: this node, then bin/atomr-infer.js).
 const cli = CLI_ARGV.slice(1);
 const script = join(root, 'probes', 'python-env.py');
 const runs = Math.max(10, Number(process.env.BENCH_RUNS) || 15);
@@ -50,12 +50,6 @@ function time(name) {
   }
   return { ms, stdout: result.stdout };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 for (let i = 0; i < 2; i++) for (const name of Object.keys(commands)) time(name);
 rmSync(rssFile, { force: true });

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib/measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist/runners/vllm/index.js');
@@ -42,7 +43,6 @@ async function drain(stream) {
   return text;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (ms) => `${ms.toFixed(3)} ms`;
 
 /** Counts the messages pythonia itself writes to Python, to check our "one call per step" at the wire. */

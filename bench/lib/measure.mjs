@@ -2,7 +2,7 @@
 // decode tok/s = (tokens − 1) / (last delta − first delta)), peak RSS, child-process isolation and medians.
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,19 +13,11 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'atomr-infer.js');
 
 /**
- * The Node flags on BIN's shebang (`#!/usr/bin/env -S node <flags>`): an installed `atomr-infer` runs with them,
- * so a bench that starts the CLI as `node <flags> BIN` (this very node, not whichever is first on PATH) measures
+ * argv that runs the CLI as installed: [this very node, BIN]. The installed command takes no Node flags on its
+ * shebang (what it needs, the young-generation cap, it sets at run time: src/cli/young-generation.ts), so this is
  * what a user runs.
  */
-export const CLI_NODE_FLAGS = (() => {
-  const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0];
-  const match = /^#!\S*env(?:\s+-S)?\s+node\b(.*)$/.exec(shebang);
-  if (!match) throw new Error(`${BIN}: unexpected shebang ${shebang}`);
-  return match[1].trim().split(/\s+/).filter(Boolean);
-})();
-
-/** argv that runs the CLI as installed: [node, ...its shebang flags, BIN]. */
-export const CLI_ARGV = Object.freeze([process.execPath, ...CLI_NODE_FLAGS, BIN]);
+export const CLI_ARGV = Object.freeze([process.execPath, BIN]);
 
 /** The prompt, sampling and budget every llama.cpp comparison uses (identical for raw and runner). */
 export const BENCH_PROMPT = 'Tell me a long story about the sea.';
